@@ -1,0 +1,56 @@
+# Nagovori — `make run` and `make test` do all set-up themselves on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+TORCH_VERSION := 2.13.0
+# pip's extra local indexes on some machines print a warning per missing package; keep logs readable.
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: setup system-packages migrate run test lint typecheck pytest bench clean
+
+setup: $(STAMP) system-packages
+
+# Reinstalled only when pyproject.toml changes; torch first, pinned to the CPU build, so that no
+# resolver ever reaches for a CUDA build.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "setting up $(VENV) (torch $(TORCH_VERSION) CPU first)…"
+	@$(PIP) install "torch==$(TORCH_VERSION)" 2> >(grep -v "is ignored" >&2)
+	@$(PIP) install -e ".[dev]" 2> >(grep -v "is ignored" >&2)
+	@$(BIN)/python -c "import torch, api, core, asr, tts, billing, bots"
+	@touch $(STAMP)
+
+# espeak-ng is the offline TTS engine; installed with apt when missing and we are root.
+system-packages:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing espeak-ng…"; \
+	    (apt-get install -y -qq espeak-ng >/dev/null 2>&1 || \
+	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null)); \
+	  else echo "warning: espeak-ng is missing; install it (apt-get install espeak-ng) for offline speech" >&2; fi; }
+
+migrate: setup
+	@$(BIN)/nagovori migrate
+
+run: setup migrate
+	@$(BIN)/nagovori serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest -q -ra
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache tests/.cache

@@ -1,0 +1,47 @@
+"""Bearer authentication for ``/v1/*``: ``nag_`` API keys (hashed) or HS256 JWTs."""
+
+from __future__ import annotations
+
+import jwt
+from aiohttp import web
+
+from api.errors import Handler
+from api.state import PLATFORM, USER_KEY
+from core.db.models import User
+from core.errors import AuthenticationFailed
+from core.services import api_keys
+from core.services.users import get_user
+
+PROTECTED_PREFIX = "/v1/"
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(PROTECTED_PREFIX):
+        request[USER_KEY] = await _authenticate(request)
+    return await handler(request)
+
+
+async def _authenticate(request: web.Request) -> User:
+    platform = request.app[PLATFORM]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed()
+    token = token.strip()
+    if token.startswith(api_keys.KEY_PREFIX):
+        return await api_keys.authenticate(platform.db, token)
+    try:
+        claims = jwt.decode(
+            token,
+            platform.settings.secret_key.get_secret_value(),
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp"]},
+        )
+    except jwt.PyJWTError as exc:
+        raise AuthenticationFailed("The token is not valid or has expired.") from exc
+    async with platform.db.read() as session:
+        try:
+            return await get_user(session, str(claims["sub"]))
+        except Exception as exc:
+            raise AuthenticationFailed("The token's user does not exist.") from exc

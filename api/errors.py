@@ -1,0 +1,82 @@
+"""Domain errors → HTTP, in one place, as ``{"error": {"code", "message", ...details}}``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from billing.errors import BillingError, InsufficientMinutes
+from core import errors as core_errors
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Most specific first; the first matching class decides the status.
+STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
+    (InsufficientMinutes, 402),
+    (core_errors.PayloadTooLarge, 413),
+    (core_errors.AuthenticationFailed, 401),
+    (core_errors.Forbidden, 403),
+    (core_errors.NotFound, 404),
+    (core_errors.Conflict, 409),
+    (core_errors.TooManyJobs, 429),
+    (core_errors.RateLimited, 429),
+    (core_errors.ServiceUnavailable, 503),
+    (core_errors.InvalidInput, 400),
+    (BillingError, 400),
+)
+
+# Engine packages raise their own error roots (same shape); mapped by code.
+STATUS_BY_CODE = {
+    "unsupported_language": 400,
+    "unknown_model": 400,
+    "unknown_voice": 400,
+    "text_empty": 400,
+    "text_too_long": 400,
+    "model_not_available": 503,
+    "engine_failure": 500,
+}
+
+
+def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **details}}
+
+
+def error_response(exc: Exception) -> web.Response:
+    """The JSON response for any error the platform raises on purpose (500 otherwise)."""
+    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), None)
+    to_dict = getattr(exc, "to_dict", None)
+    if status is None and callable(to_dict):
+        status = STATUS_BY_CODE.get(str(getattr(exc, "code", "")), 400)
+    if status is None or not callable(to_dict):
+        log.exception("unhandled error", exc_info=exc)
+        return web.json_response(
+            error_body("internal_error", "Something went wrong on our side."), status=500
+        )
+    headers = {}
+    retry_after = getattr(exc, "details", {}).get("retry_after")
+    if status in (429, 503):
+        headers["Retry-After"] = str(int(retry_after or 1))
+    return web.json_response({"error": to_dict()}, status=status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
+        return web.json_response(error_body(code, exc.reason), status=exc.status, headers=_allow(exc))
+    except Exception as exc:
+        return error_response(exc)
+
+
+def _allow(exc: web.HTTPException) -> dict[str, str]:
+    allow = exc.headers.get("Allow")
+    return {"Allow": allow} if allow else {}

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per feature, each exposing ``routes: web.RouteTableDef``."""

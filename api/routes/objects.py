@@ -1,0 +1,70 @@
+"""Signed object URLs served by the API itself (local-disk store): PUT uploads, GET downloads.
+
+No API key here: the HMAC signature in the query is the authorization, bound to the key, the
+method, the expiry, the size limit and (when given at presign) the SHA-256 of the content.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from api.state import PLATFORM
+from core.errors import PayloadTooLarge
+from core.services import uploads
+from core.storage.keys import validate_key
+
+routes = web.RouteTableDef()
+
+CHUNK = 256 * 1024
+
+
+@routes.put("/objects/{key:.+}")
+async def put_object_handler(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    key = validate_key(request.match_info["key"])
+    grant = platform.signer.verify("PUT", key, request.query, now=int(time.time()))
+    limit = grant.max_bytes if grant.max_bytes is not None else platform.settings.max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(
+            f"The file is {request.content_length} bytes; this upload allows {limit}.", limit_bytes=limit
+        )
+    upload = await uploads.receive(
+        platform,
+        key,
+        _body(request),
+        max_bytes=limit,
+        sha256=grant.sha256,
+        content_type=request.headers.get("Content-Type"),
+    )
+    return web.json_response(
+        {"object_key": upload.object_key, "size_bytes": upload.size_bytes, "sha256": upload.sha256},
+        status=200,
+    )
+
+
+@routes.get("/objects/{key:.+}")
+async def get_object_handler(request: web.Request) -> web.StreamResponse:
+    platform = request.app[PLATFORM]
+    key = validate_key(request.match_info["key"])
+    platform.signer.verify("GET", key, request.query, now=int(time.time()))
+    reader = await platform.store.open_read(key)
+    async with reader:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": reader.info.content_type or "application/octet-stream",
+                "Content-Length": str(reader.info.size),
+            }
+        )
+        await response.prepare(request)
+        async for chunk in reader:
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+
+
+async def _body(request: web.Request) -> AsyncIterator[bytes]:
+    async for chunk in request.content.iter_chunked(CHUNK):
+        yield chunk

@@ -1,0 +1,202 @@
+"""The minute ledger: grants, holds, captures and releases, in whole seconds.
+
+Every function works inside the caller's transaction (an ``AsyncSession`` in ``begin()``), so a
+hold commits or rolls back together with the job row it pays for. Holds never take the balance
+below zero; settling a job (capture + release) and releasing it are idempotent per job, keyed by
+unique ``idempotency_key`` values, so a redelivered message never charges twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.errors import InsufficientMinutes, UnknownHold
+from billing.tables import AccountBalance, LedgerEntry
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What settling a job did: seconds charged and seconds handed back."""
+
+    captured: int
+    released: int
+    already_settled: bool = False
+
+
+async def balance(session: AsyncSession, account_id: str) -> int:
+    """Seconds the account can spend now (held seconds are already subtracted)."""
+    value = await session.scalar(
+        select(AccountBalance.seconds).where(AccountBalance.account_id == account_id)
+    )
+    return int(value or 0)
+
+
+async def grant(
+    session: AsyncSession,
+    account_id: str,
+    seconds: int,
+    *,
+    source: str,
+    reason: str | None = None,
+    idempotency_key: str | None = None,
+    channel: str | None = None,
+) -> bool:
+    """Add seconds to the account. Returns False when ``idempotency_key`` was granted already."""
+    if seconds <= 0:
+        raise ValueError("a grant adds a positive number of seconds")
+    if idempotency_key is not None and await _entry_exists(session, idempotency_key):
+        return False
+    await _add_to_balance(session, account_id, seconds)
+    session.add(
+        LedgerEntry(
+            account_id=account_id,
+            kind="grant",
+            delta_seconds=seconds,
+            amount_seconds=seconds,
+            source=source,
+            reason=reason,
+            idempotency_key=idempotency_key,
+            channel=channel,
+            created_at=_now(),
+        )
+    )
+    await session.flush()
+    return True
+
+
+async def hold(
+    session: AsyncSession, account_id: str, seconds: int, *, job_id: str, channel: str, usage_kind: str
+) -> None:
+    """Reserve ``seconds`` for a job, or raise InsufficientMinutes; the balance never goes negative."""
+    if seconds <= 0:
+        raise ValueError("a hold reserves a positive number of seconds")
+    result = await session.execute(
+        update(AccountBalance)
+        .where(AccountBalance.account_id == account_id, AccountBalance.seconds >= seconds)
+        .values(seconds=AccountBalance.seconds - seconds)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InsufficientMinutes(
+            required_seconds=seconds, available_seconds=await balance(session, account_id)
+        )
+    session.add(
+        LedgerEntry(
+            account_id=account_id,
+            kind="hold",
+            delta_seconds=-seconds,
+            amount_seconds=seconds,
+            job_id=job_id,
+            channel=channel,
+            usage_kind=usage_kind,
+            idempotency_key=f"hold:{job_id}",
+            created_at=_now(),
+        )
+    )
+    await session.flush()
+
+
+async def settle(session: AsyncSession, job_id: str, charged_seconds: int) -> Settlement:
+    """Charge ``charged_seconds`` of a job's hold (at most the hold) and release the rest. Idempotent."""
+    held = await _hold_entry(session, job_id)
+    await _lock_account(session, held.account_id)
+    done = await _settlement_of(session, job_id)
+    if done is not None:
+        return done
+    captured = max(0, min(charged_seconds, held.amount_seconds))
+    released = held.amount_seconds - captured
+    common = {
+        "account_id": held.account_id,
+        "job_id": job_id,
+        "channel": held.channel,
+        "usage_kind": held.usage_kind,
+        "created_at": _now(),
+    }
+    session.add(
+        LedgerEntry(
+            kind="capture",
+            delta_seconds=0,
+            amount_seconds=captured,
+            idempotency_key=f"capture:{job_id}",
+            **common,
+        )
+    )
+    session.add(
+        LedgerEntry(
+            kind="release",
+            delta_seconds=released,
+            amount_seconds=released,
+            idempotency_key=f"release:{job_id}",
+            **common,
+        )
+    )
+    if released:
+        await _add_to_balance(session, held.account_id, released)
+    await session.flush()
+    return Settlement(captured=captured, released=released)
+
+
+async def release(session: AsyncSession, job_id: str) -> Settlement:
+    """Give back a job's whole hold (failed or cancelled). Idempotent; a no-op after settle."""
+    return await settle(session, job_id, 0)
+
+
+async def held_seconds(session: AsyncSession, job_id: str) -> int:
+    """Seconds still reserved for a job (0 once settled or released, or when it never held)."""
+    entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == f"hold:{job_id}"))
+    if entry is None or await _settlement_of(session, job_id) is not None:
+        return 0
+    return entry.amount_seconds
+
+
+async def _hold_entry(session: AsyncSession, job_id: str) -> LedgerEntry:
+    entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == f"hold:{job_id}"))
+    if entry is None:
+        raise UnknownHold(f"job {job_id} holds no minutes", job_id=job_id)
+    return entry
+
+
+async def _settlement_of(session: AsyncSession, job_id: str) -> Settlement | None:
+    rows = (
+        await session.execute(
+            select(LedgerEntry.kind, LedgerEntry.amount_seconds).where(
+                LedgerEntry.idempotency_key.in_([f"capture:{job_id}", f"release:{job_id}"])
+            )
+        )
+    ).all()
+    if not rows:
+        return None
+    amounts = dict(rows)
+    return Settlement(amounts.get("capture", 0), amounts.get("release", 0), already_settled=True)
+
+
+async def _entry_exists(session: AsyncSession, idempotency_key: str) -> bool:
+    found = await session.scalar(select(LedgerEntry.id).where(LedgerEntry.idempotency_key == idempotency_key))
+    return found is not None
+
+
+async def _lock_account(session: AsyncSession, account_id: str) -> None:
+    """Serialize ledger changes per account (a row lock on PostgreSQL; SQLite writers are serial)."""
+    await session.execute(
+        select(AccountBalance.seconds).where(AccountBalance.account_id == account_id).with_for_update()
+    )
+
+
+async def _add_to_balance(session: AsyncSession, account_id: str, seconds: int) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(AccountBalance).values(account_id=account_id, seconds=seconds)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[AccountBalance.account_id],
+        set_={"seconds": AccountBalance.seconds + stmt.excluded.seconds},
+    )
+    await session.execute(stmt)

@@ -1,0 +1,1 @@
+"""Database access: the engine and sessions (``database``) and the tables (``models``)."""

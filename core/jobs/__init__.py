@@ -1,0 +1,1 @@
+"""The job pipeline: admission (holds, fairness), the broker and actors, workers, the reconciler."""

@@ -1,0 +1,98 @@
+"""What a worker process needs to run jobs: the platform plus engines, file sources, deliverers.
+
+Engines come in as small provider protocols; the composition root (CLI ``worker``/``serve``)
+passes the concrete registries from ``asr``/``tts``, so ``core`` never wires an engine itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from core.platform import Platform
+from core.storage.transfer import fetch_to_file
+
+if TYPE_CHECKING:
+    from tts.base import TtsEngine
+
+    from asr.base import AsrEngine
+    from core.db.models import Job, TranscriptionJob
+
+
+class AsrProvider(Protocol):
+    def get(self, model_id: str | None = None) -> AsrEngine: ...
+
+
+class TtsProvider(Protocol):
+    def get(self, name: str | None = None) -> TtsEngine: ...
+
+
+class FileSource(Protocol):
+    """Brings a job's input file to local disk (an object, or a Telegram file)."""
+
+    async def fetch(self, job: TranscriptionJob, directory: Path) -> Path: ...
+
+
+class Deliverer(Protocol):
+    """Sends a finished job's result to where it came from (a Telegram chat)."""
+
+    async def deliver(self, job: Job) -> None: ...
+
+
+class ObjectFileSource:
+    """Inputs uploaded to the object store: used in place when local, downloaded otherwise."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    async def fetch(self, job: TranscriptionJob, directory: Path) -> Path:
+        assert job.object_key is not None
+        local = self.platform.store.local_path(job.object_key)
+        if local is not None:
+            return local
+        target = directory / Path(job.object_key).name
+        await fetch_to_file(self.platform.store, job.object_key, target)
+        return target
+
+
+@dataclass
+class WorkerRuntime:
+    """The worker side's dependencies, one per worker process (engines are loaded once, lazily)."""
+
+    platform: Platform
+    asr: AsrProvider
+    tts: TtsProvider
+    file_sources: dict[str, FileSource] = field(default_factory=dict)  # by job.source; "default" for objects
+    deliverers: dict[str, Deliverer] = field(default_factory=dict)  # by job.source
+
+    def file_source(self, job: TranscriptionJob) -> FileSource:
+        if job.telegram_file_id and "telegram" in self.file_sources:
+            return self.file_sources["telegram"]
+        return self.file_sources.get("default") or ObjectFileSource(self.platform)
+
+
+class RuntimeHolder:
+    """Builds the worker runtime on first use, inside the worker's own event loop."""
+
+    def __init__(self, factory: _Factory) -> None:
+        self._factory = factory
+        self._runtime: WorkerRuntime | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> WorkerRuntime:
+        if self._runtime is None:
+            async with self._lock:
+                if self._runtime is None:
+                    self._runtime = self._factory()
+        return self._runtime
+
+    async def close(self) -> None:
+        if self._runtime is not None:
+            await self._runtime.platform.close()
+            self._runtime = None
+
+
+class _Factory(Protocol):
+    def __call__(self) -> WorkerRuntime: ...

@@ -1,0 +1,93 @@
+"""The transcription processor: fetch, probe, decode as a stream, recognize, report progress."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from asr.transcribe import TranscriptResult, transcribe_audio
+
+from asr.base import Segment, TranscriptionOptions
+from core.audio.decode import decode_pcm
+from core.audio.probe import probe
+from core.db.models import TranscriptionJob
+from core.jobs.execute import Outcome
+from core.jobs.lifecycle import Claim
+from core.jobs.progress import ProgressReporter
+from core.jobs.runtime import WorkerRuntime
+
+
+def options_for(job: TranscriptionJob) -> TranscriptionOptions:
+    """Engine options from what the job asked for."""
+    opts = job.options or {}
+    return TranscriptionOptions(
+        language=job.language or "auto",
+        preset=opts.get("preset", "default"),
+        prompt=opts.get("prompt"),
+        terms=tuple(opts.get("terms") or ()),
+        word_timestamps=bool(opts.get("word_timestamps", False)),
+        task="translate" if opts.get("task") == "translate" else "transcribe",
+    )
+
+
+def segment_dict(segment: Segment) -> dict[str, Any]:
+    data = asdict(segment)
+    if not segment.words:
+        data.pop("words")
+    if segment.speaker is None:
+        data.pop("speaker")
+    return data
+
+
+async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: ProgressReporter) -> Outcome:
+    async with rt.platform.db.read() as session:
+        job = await session.get(TranscriptionJob, claim.job_id)
+    assert job is not None
+    with tempfile.TemporaryDirectory(prefix="nagovori-") as tmp:
+        path = await rt.file_source(job).fetch(job, Path(tmp))
+        info = await asyncio.to_thread(probe, path)
+        engine = await asyncio.to_thread(rt.asr.get, job.model)
+        opts = job.options or {}
+        channels: Literal["mix", "split"] = "split" if opts.get("channels") == "split" else "mix"
+        labels = tuple(opts.get("speaker_labels") or ("Speaker 1", "Speaker 2"))
+
+        def open_audio(mode: Literal["mix", "split"]) -> Iterable[np.ndarray]:
+            return decode_pcm(path, channels=mode)
+
+        def on_segment(segment: Segment, fraction: float) -> None:
+            reporter.report(
+                fraction,
+                {
+                    "type": "token",
+                    "text": segment.text,
+                    "start": segment.start,
+                    "end": segment.end,
+                    **({"speaker": segment.speaker} if segment.speaker else {}),
+                },
+            )
+
+        result: TranscriptResult = await asyncio.to_thread(
+            transcribe_audio,
+            engine,
+            open_audio,
+            duration=info.duration_seconds,
+            options=options_for(job),
+            channels=channels,
+            speaker_labels=(str(labels[0]), str(labels[1])),
+            on_segment=on_segment,
+        )
+    return Outcome(
+        billable_seconds=info.duration_seconds,
+        fields={
+            "transcript_text": result.text,
+            "segments": [segment_dict(s) for s in result.segments],
+            "detected_language": result.language,
+            "duration_seconds": info.duration_seconds,
+            "model": job.model or engine.model_id,
+        },
+    )

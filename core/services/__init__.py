@@ -1,0 +1,1 @@
+"""Use cases shared by the API, the bots and the CLI: plain async functions over a ``Platform``."""

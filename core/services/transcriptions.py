@@ -1,0 +1,177 @@
+"""Transcription use cases: request (hold + job), read, list, cancel, archive."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from billing.pricing import round_up
+from core.audio.probe import probe
+from core.db.base import utcnow
+from core.db.models import TranscriptionJob
+from core.errors import AudioTooLong, AudioTooShort, Conflict, InvalidInput, NotFound
+from core.jobs import admission, lifecycle
+from core.jobs.states import JobStatus
+from core.platform import Platform
+from core.services.uploads import uploaded_object
+
+PRESETS = ("default", "verbatim", "remove_fillers", "concise")
+SOURCES = ("api", "telegram", "web", "cli")
+
+
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    """What a caller asks for; either an uploaded ``object_key`` or a Telegram file."""
+
+    object_key: str | None = None
+    telegram_file_id: str | None = None
+    duration_seconds: float | None = None  # trusted only for Telegram files (probed otherwise)
+    filename: str | None = None
+    content_type: str | None = None
+    size_bytes: int | None = None
+    language: str = "auto"
+    model: str | None = None
+    preset: str = "default"
+    source: str = "api"
+    options: dict[str, Any] = field(default_factory=dict)  # prompt, terms, word_timestamps, channels, ...
+    delivery: dict[str, Any] | None = None
+
+
+def check_duration(platform: Platform, seconds: float) -> None:
+    """Refuse audio outside [MIN_AUDIO_SECONDS, MAX_AUDIO_SECONDS] before anything is charged."""
+    settings = platform.settings
+    if seconds < settings.min_audio_seconds:
+        raise AudioTooShort(
+            f"The audio is {seconds:.1f} s long; the minimum is {settings.min_audio_seconds:g} s.",
+            duration_seconds=round(seconds, 3),
+            min_seconds=settings.min_audio_seconds,
+        )
+    if seconds > settings.max_audio_seconds:
+        raise AudioTooLong(
+            f"The audio is {seconds / 60:.1f} min long; "
+            f"the maximum is {settings.max_audio_seconds / 60:g} min.",
+            duration_seconds=round(seconds, 3),
+            max_seconds=settings.max_audio_seconds,
+        )
+
+
+async def request_transcription(
+    platform: Platform, user_id: str, request: TranscriptionRequest
+) -> TranscriptionJob:
+    """Validate, measure, hold the minutes and queue the job, all or nothing."""
+    if request.preset not in PRESETS:
+        raise InvalidInput(
+            f"Unknown preset '{request.preset}'; use one of: {', '.join(PRESETS)}.", field="preset"
+        )
+    if request.source not in SOURCES:
+        raise InvalidInput(f"Unknown source channel '{request.source}'.", field="source_channel")
+    job = TranscriptionJob(
+        user_id=user_id,
+        source=request.source,
+        language=request.language or "auto",
+        model=request.model,
+        filename=request.filename,
+        content_type=request.content_type,
+        size_bytes=request.size_bytes,
+        options={"preset": request.preset, **request.options},
+        delivery=request.delivery,
+    )
+    if request.object_key:
+        upload = await uploaded_object(platform, user_id, request.object_key)
+        path = platform.store.local_path(upload.object_key)
+        if path is None:
+            raise InvalidInput("This object store cannot be probed locally.")  # S3 stores probe via fetch
+        info = await asyncio.to_thread(probe, path)
+        duration = info.duration_seconds
+        job.object_key = upload.object_key
+        job.filename = request.filename or upload.filename
+        job.content_type = request.content_type or upload.content_type
+        job.size_bytes = upload.size_bytes
+    elif request.telegram_file_id:
+        if request.duration_seconds is None:
+            raise InvalidInput("A Telegram file needs its duration.", field="duration_seconds")
+        duration = float(request.duration_seconds)
+        job.telegram_file_id = request.telegram_file_id
+    else:
+        raise InvalidInput("object_key is required.", field="object_key")
+    check_duration(platform, duration)
+    job.duration_seconds = duration
+    settings = platform.settings
+    async with platform.db.write() as session:
+        sends = await admission.submit(
+            session,
+            job,
+            hold_seconds=round_up(duration, settings.billing_quantum_seconds),
+            max_queued=settings.max_queued_jobs,
+            max_active=settings.max_active_jobs,
+        )
+    await platform.queue.send_all(sends)
+    return job
+
+
+async def get_transcription(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
+    """The user's job; someone else's (or an archived one) is NotFound."""
+    async with platform.db.read() as session:
+        job = await session.get(TranscriptionJob, job_id)
+    if job is None or job.user_id != user_id or job.archived_at is not None:
+        raise NotFound("Transcription not found.", id=job_id)
+    return job
+
+
+async def list_transcriptions(
+    platform: Platform,
+    user_id: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    status: str | None = None,
+    query: str | None = None,
+) -> tuple[list[TranscriptionJob], int]:
+    """Newest first, without archived jobs; ``query`` searches the transcripts."""
+    conditions = [TranscriptionJob.user_id == user_id, TranscriptionJob.archived_at.is_(None)]
+    if status:
+        conditions.append(TranscriptionJob.status == JobStatus(status))
+    if query:
+        conditions.append(TranscriptionJob.transcript_text.ilike(f"%{_escape_like(query)}%", escape="\\"))
+    async with platform.db.read() as session:
+        total = await session.scalar(select(func.count()).select_from(TranscriptionJob).where(*conditions))
+        rows = await session.scalars(
+            select(TranscriptionJob)
+            .where(*conditions)
+            .order_by(TranscriptionJob.created_at.desc(), TranscriptionJob.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(rows), int(total or 0)
+
+
+async def cancel_job(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
+    """Stop a queued or running job and give its minutes back; finished jobs are a Conflict."""
+    settings = platform.settings
+    async with platform.db.write() as session:
+        job = await session.get(TranscriptionJob, job_id, with_for_update=True)
+        if job is None or job.user_id != user_id or job.archived_at is not None:
+            raise NotFound("Transcription not found.", id=job_id)
+        if job.status not in (JobStatus.QUEUED, JobStatus.PROCESSING):
+            raise Conflict(f"The job is already {job.status}.", status=job.status)
+        sends = await lifecycle.cancel(session, job, max_active=settings.max_active_jobs)
+    await platform.queue.send_all(sends)
+    return job
+
+
+async def archive_job(platform: Platform, user_id: str, job_id: str) -> None:
+    """Hide a finished job from lists and reads; a running one is a Conflict."""
+    async with platform.db.write() as session:
+        job = await session.get(TranscriptionJob, job_id, with_for_update=True)
+        if job is None or job.user_id != user_id or job.archived_at is not None:
+            raise NotFound("Transcription not found.", id=job_id)
+        if job.status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+            raise Conflict("The job is still running; cancel it first.", status=job.status)
+        job.archived_at = utcnow()
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

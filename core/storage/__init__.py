@@ -1,0 +1,38 @@
+"""Object storage: the ``ObjectStore`` protocol, object keys, the local-disk store and transfer helpers.
+
+Composition roots build a concrete store (``LocalObjectStore(settings.objects_dir)``); everything
+else depends on ``ObjectStore`` only. Signed URLs for the local store live in ``core.signing``.
+"""
+
+from __future__ import annotations
+
+from core.storage.base import (
+    DEFAULT_CHUNK_SIZE,
+    ChecksumMismatch,
+    ObjectReader,
+    ObjectStore,
+    StoredObject,
+    normalize_sha256,
+    validate_content_type,
+)
+from core.storage.keys import key_owner, result_key, upload_key, validate_key
+from core.storage.local import LocalObjectStore
+from core.storage.transfer import fetch_to_file, file_chunks, read_bytes
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "ChecksumMismatch",
+    "LocalObjectStore",
+    "ObjectReader",
+    "ObjectStore",
+    "StoredObject",
+    "fetch_to_file",
+    "file_chunks",
+    "key_owner",
+    "normalize_sha256",
+    "read_bytes",
+    "result_key",
+    "upload_key",
+    "validate_content_type",
+    "validate_key",
+]

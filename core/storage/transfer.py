@@ -1,0 +1,61 @@
+"""Moving bytes between a store and the local file system or memory, for any ``ObjectStore``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from core.errors import PayloadTooLarge
+from core.storage._fileio import FILE_MODE, O_CLOEXEC, O_NOFOLLOW, ThreadFile
+from core.storage.base import DEFAULT_CHUNK_SIZE, ObjectStore, StoredObject
+
+
+async def fetch_to_file(store: ObjectStore, key: str, path: Path) -> StoredObject:
+    """Download ``key`` to ``path`` (whose folder must exist), replacing it atomically.
+
+    For engines that need a real file when ``store.local_path(key)`` is None (remote stores).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    target = ThreadFile()
+    done = False
+    try:
+        async with await store.open_read(key) as reader:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
+            await asyncio.to_thread(target.open, lambda: os.open(tmp, flags, FILE_MODE))
+            async for chunk in reader:
+                await asyncio.to_thread(target.write_all, chunk)
+            await asyncio.to_thread(target.fsync)
+            target.close()
+            await asyncio.to_thread(os.replace, tmp, path)
+            done = True
+            return reader.info
+    finally:
+        target.close()
+        if not done:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+async def file_chunks(path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> AsyncIterator[bytes]:
+    """A local file as an async stream of chunks, e.g. ``store.put(key, file_chunks(p), …)``."""
+    source = ThreadFile()
+    try:
+        await asyncio.to_thread(source.open, lambda: os.open(path, os.O_RDONLY | O_CLOEXEC))
+        while chunk := await asyncio.to_thread(source.read, chunk_size):
+            yield chunk
+    finally:
+        source.close()
+
+
+async def read_bytes(store: ObjectStore, key: str, *, max_bytes: int) -> bytes:
+    """A small object's whole content; ``PayloadTooLarge`` rather than loading more than ``max_bytes``."""
+    async with await store.open_read(key) as reader:
+        if reader.info.size > max_bytes:
+            raise PayloadTooLarge(f"The object is larger than {max_bytes} bytes.", max_bytes=max_bytes)
+        parts = [chunk async for chunk in reader]
+    return b"".join(parts)

@@ -1,0 +1,1 @@
+"""Alembic migrations (async env, batch mode on SQLite); run with ``nagovori migrate``."""

@@ -1,0 +1,55 @@
+"""Fixtures shared by every test layer: paths to the shared clips and a cache for built models."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED_AUDIO = Path(os.environ.get("NAGOVORI_SHARED_AUDIO", REPO_ROOT.parent / "shared" / "audio"))
+TEST_CACHE = REPO_ROOT / "tests" / ".cache"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when a prerequisite is missing, but fail under CI=true where nothing may be skipped."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A shared speech clip and its reference transcript."""
+
+    path: Path
+    language: str
+    reference: str
+
+
+@pytest.fixture(scope="session")
+def shared_audio() -> Path:
+    """The folder of real speech clips beside the checkout (read in place, never copied)."""
+    require(SHARED_AUDIO.is_dir(), f"shared audio clips not found at {SHARED_AUDIO}")
+    return SHARED_AUDIO
+
+
+@pytest.fixture(scope="session")
+def reference_clips(shared_audio: Path) -> list[Clip]:
+    """Every clip listed in references.tsv with its language and transcript."""
+    with (shared_audio / "references.tsv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [Clip(shared_audio / r["file"], r["lang"], r["reference"]) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def test_cache() -> Path:
+    """A folder kept between runs for artefacts the tests build (tiny models)."""
+    TEST_CACHE.mkdir(parents=True, exist_ok=True)
+    return TEST_CACHE
