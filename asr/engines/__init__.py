@@ -1,0 +1,1 @@
+"""Concrete engines. Each module imports its recognition library only when a model is loaded."""

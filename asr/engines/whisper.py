@@ -1,0 +1,160 @@
+"""faster-whisper: the quality engine (CTranslate2 Whisper, int8 on CPU).
+
+The stream is read in blocks of up to ten minutes, each cut at a pause, so a long recording never
+sits in memory whole; each block goes through faster-whisper with its Silero VAD on (no text
+invented over silence) and the tail of the previous block as context. The language is decided
+once, on the first block, within the caller's allow-list when there is one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from asr.audio import pause_blocks
+from asr.base import SAMPLE_RATE, Segment, TranscriptionInfo, TranscriptionOptions, Word
+from asr.engines._common import library_errors
+from asr.errors import UnsupportedLanguage
+
+BLOCK_SECONDS = 600.0
+CONTEXT_CHARS = 200  # how much of the previous block's text primes the next one
+# Whisper drops disfluencies unless its context shows them (OpenAI's documented prompting trick).
+VERBATIM_PROMPTS = {
+    "en": "Umm, let me think like, hmm... Okay, here's what I'm, like, thinking. Uh, I I mean, you know.",
+    "ru": "Ну, э-э, как бы, я думаю... Ну, типа, это самое, ммм, вот так.",
+}
+
+
+class WhisperEngine:
+    """A loaded faster-whisper model (implements ``AsrEngine``)."""
+
+    name = "whisper"
+
+    def __init__(self, model_id: str, model_path: str | Path, *, threads: int = 0) -> None:
+        self.model_id = model_id
+        with library_errors(self.name, model_id):
+            from faster_whisper import WhisperModel
+
+            self._model: Any = WhisperModel(
+                str(model_path), device="cpu", compute_type="int8", cpu_threads=threads
+            )
+        self.multilingual = bool(self._model.model.is_multilingual)
+        self.languages: tuple[str, ...] = tuple(self._model.supported_languages)
+
+    def transcribe(
+        self, audio: Iterable[np.ndarray], *, duration: float, options: TranscriptionOptions
+    ) -> tuple[TranscriptionInfo, Iterator[Segment]]:
+        """Detect the language on the first block, then recognize block after block lazily."""
+        self._check(options)
+        blocks = pause_blocks(audio, block_seconds=BLOCK_SECONDS)
+        first = next(blocks, None)
+        if first is None:
+            return TranscriptionInfo(self._fallback_language(options), 0.0, duration), iter(())
+        language, probability = self._language(first[1], options)
+        info = TranscriptionInfo(language=language, language_probability=probability, duration=duration)
+        return info, self._segments(chain([first], blocks), language, options)
+
+    def _check(self, options: TranscriptionOptions) -> None:
+        wanted = [options.language] if options.language != "auto" else list(options.languages)
+        unknown = [code for code in wanted if code not in self.languages]
+        if unknown:
+            raise UnsupportedLanguage(
+                f"The {self.model_id} model does not know the language(s) {unknown}.",
+                engine=self.name,
+                model=self.model_id,
+                language=unknown[0],
+            )
+        if options.task == "translate" and not self.multilingual:
+            raise UnsupportedLanguage(
+                f"The English-only {self.model_id} model cannot translate; use a multilingual model.",
+                engine=self.name,
+                model=self.model_id,
+                task="translate",
+            )
+
+    def _fallback_language(self, options: TranscriptionOptions) -> str:
+        if options.language != "auto":
+            return options.language
+        return options.languages[0] if options.languages else "en"
+
+    def _language(self, samples: np.ndarray, options: TranscriptionOptions) -> tuple[str, float]:
+        """The language to use and how sure we are, restricted to the allow-list."""
+        if options.language != "auto":
+            return options.language, 1.0
+        if not self.multilingual:
+            return "en", 1.0
+        with library_errors(self.name, self.model_id):
+            from faster_whisper.vad import get_speech_timestamps
+
+            if not get_speech_timestamps(samples):
+                return self._fallback_language(options), 0.0
+            _, _, ranked = self._model.detect_language(samples, vad_filter=True)
+        probs = [(code, float(p)) for code, p in ranked if not options.languages or code in options.languages]
+        if not probs:
+            return self._fallback_language(options), 0.0
+        code, best = max(probs, key=lambda item: item[1])
+        total = sum(p for _, p in probs)
+        # Within an allow-list the figure is the share among the allowed languages.
+        return code, round(best / total if total > 0 else 0.0, 4)
+
+    def _segments(
+        self, blocks: Iterator[tuple[float, np.ndarray]], language: str, options: TranscriptionOptions
+    ) -> Iterator[Segment]:
+        context = ""
+        for offset, samples in blocks:
+            block_end = offset + samples.size / SAMPLE_RATE
+            with library_errors(self.name, self.model_id):
+                pieces, _ = self._model.transcribe(
+                    samples,
+                    language=language if self.multilingual else None,
+                    task=options.task,
+                    vad_filter=True,
+                    word_timestamps=options.word_timestamps,
+                    initial_prompt=self._prompt(options, language, context),
+                    hotwords=" ".join(options.terms) or None,
+                )
+            while True:
+                with library_errors(self.name, self.model_id):
+                    piece = next(pieces, None)
+                if piece is None:
+                    break
+                segment = _segment(piece, offset, block_end)
+                if segment is not None:
+                    context = (context + " " + segment.text)[-CONTEXT_CHARS:]
+                    yield segment
+
+    def _prompt(self, options: TranscriptionOptions, language: str, context: str) -> str | None:
+        parts = []
+        if options.preset == "verbatim":
+            parts.append(VERBATIM_PROMPTS.get(language, VERBATIM_PROMPTS["en"]))
+        if options.prompt:
+            parts.append(options.prompt.strip())
+        if context:
+            parts.append(context.strip())
+        return " ".join(parts) or None
+
+
+def _segment(piece: Any, offset: float, block_end: float) -> Segment | None:
+    """A faster-whisper segment moved to the stream's clock and kept inside the audio."""
+    start = offset + float(piece.start)
+    if start >= block_end:
+        return None  # a timestamp past the audio: nothing real can be there
+    end = min(max(offset + float(piece.end), start), block_end)
+    text = " ".join(str(piece.text).split())
+    if not text:
+        return None
+    words = tuple(
+        Word(
+            start=round(min(offset + float(w.start), block_end), 3),
+            end=round(min(offset + float(w.end), block_end), 3),
+            text=str(w.word).strip(),
+            probability=round(float(w.probability), 4),
+        )
+        for w in (piece.words or ())
+        if str(w.word).strip()
+    )
+    return Segment(start=round(start, 3), end=round(end, 3), text=text, words=words)
