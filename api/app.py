@@ -9,28 +9,78 @@ from aiohttp import web
 
 from api.auth import auth_middleware
 from api.errors import error_middleware
-from api.routes import health, me, objects
-from api.state import PLATFORM
+from api.ratelimit import add_rate_headers, rate_limit_middleware
+from api.routes import (
+    admin,
+    api_keys,
+    catalog,
+    docs,
+    health,
+    me,
+    objects,
+    openai_audio,
+    transcription_stream,
+    transcriptions,
+    tts,
+    uploads,
+)
+from api.state import CATALOG, PLATFORM, RATE_LIMITER
 from core.platform import Platform
+from core.ratelimit import RateLimiter, build_rate_limiter
+from core.services.catalog import Catalog, EngineCatalog
+
+ROUTE_MODULES = (
+    health,
+    me,
+    objects,
+    uploads,
+    transcriptions,
+    transcription_stream,
+    tts,
+    api_keys,
+    catalog,
+    admin,
+    openai_audio,
+    docs,
+)
 
 
 def create_app(
     platform: Platform,
     *,
+    engines: EngineCatalog | None = None,
     engine_status: Callable[[], list[dict[str, Any]]] | None = None,
+    rate_limiter: RateLimiter | None = None,
     close_platform: bool = True,
 ) -> web.Application:
-    """The API over ``platform``; ``close_platform`` disposes of its resources on shutdown."""
+    """The API over ``platform``.
+
+    ``engines`` (the process's engine registries) serve the model listings, request-time model
+    checks and live speech; without them those routes answer 503. ``rate_limiter`` defaults to
+    ``RATE_LIMIT_PER_MINUTE`` per user, in Redis when configured. ``close_platform`` disposes of the
+    platform's resources on shutdown.
+    """
     # The body limit is enforced per upload by the store; aiohttp's own limit guards JSON routes.
-    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware, rate_limit_middleware], client_max_size=1024 * 1024
+    )
     app[PLATFORM] = platform
+    app[docs.OPENAPI_CACHE] = {}
+    if engines is not None:
+        app[CATALOG] = Catalog(engines, platform.settings)
     if engine_status is not None:
         app[health.ENGINE_STATUS] = engine_status
-    for module in (health, me, objects):
+    limiter = rate_limiter or build_rate_limiter(
+        platform.settings.redis_url, platform.settings.rate_limit_per_minute
+    )
+    app[RATE_LIMITER] = limiter
+    for module in ROUTE_MODULES:
         app.add_routes(module.routes)
+    app.on_response_prepare.append(add_rate_headers)
 
     async def platform_ctx(_app: web.Application) -> AsyncIterator[None]:
         yield
+        await limiter.close()
         if close_platform:
             await platform.close()
 

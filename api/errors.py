@@ -1,4 +1,8 @@
-"""Domain errors → HTTP, in one place, as ``{"error": {"code", "message", ...details}}``."""
+"""Domain errors → HTTP, in one place, as ``{"error": {"code", "message", ...details}}``.
+
+The OpenAI-compatible routes (``/v1/audio/*``) answer in OpenAI's shape instead —
+``{"error": {"message", "type", "param", "code"}}`` — because their clients parse that one.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ STATUS_BY_CODE = {
     "unsupported_language": 400,
     "unknown_model": 400,
     "unknown_voice": 400,
+    "invalid_option": 400,
     "text_empty": 400,
     "text_too_long": 400,
     "model_not_available": 503,
@@ -46,7 +51,22 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **details}}
 
 
-def error_response(exc: Exception) -> web.Response:
+OPENAI_PREFIX = "/v1/audio/"
+OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "insufficient_quota",
+    403: "permission_error",
+    404: "not_found_error",
+    405: "invalid_request_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def error_response(exc: Exception, *, openai: bool = False) -> web.Response:
     """The JSON response for any error the platform raises on purpose (500 otherwise)."""
     status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), None)
     to_dict = getattr(exc, "to_dict", None)
@@ -54,27 +74,44 @@ def error_response(exc: Exception) -> web.Response:
         status = STATUS_BY_CODE.get(str(getattr(exc, "code", "")), 400)
     if status is None or not callable(to_dict):
         log.exception("unhandled error", exc_info=exc)
-        return web.json_response(
-            error_body("internal_error", "Something went wrong on our side."), status=500
-        )
+        return _render(500, error_body("internal_error", "Something went wrong on our side."), openai)
     headers = {}
     retry_after = getattr(exc, "details", {}).get("retry_after")
     if status in (429, 503):
         headers["Retry-After"] = str(int(retry_after or 1))
-    return web.json_response({"error": to_dict()}, status=status, headers=headers)
+    return _render(status, {"error": to_dict()}, openai, headers)
+
+
+def _render(
+    status: int, body: dict[str, Any], openai: bool, headers: dict[str, str] | None = None
+) -> web.Response:
+    if openai:
+        error = body["error"]
+        body = {
+            "error": {
+                "message": error.get("message", ""),
+                "type": OPENAI_TYPES.get(
+                    status, "server_error" if status >= 500 else "invalid_request_error"
+                ),
+                "param": error.get("field"),
+                "code": error.get("code"),
+            }
+        }
+    return web.json_response(body, status=status, headers=headers)
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    openai = request.path.startswith(OPENAI_PREFIX)
     try:
         return await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
-        return web.json_response(error_body(code, exc.reason), status=exc.status, headers=_allow(exc))
+        code = HTTP_CODES.get(exc.status, "http_error")
+        return _render(exc.status, error_body(code, exc.reason), openai, _allow(exc))
     except Exception as exc:
-        return error_response(exc)
+        return error_response(exc, openai=openai)
 
 
 def _allow(exc: web.HTTPException) -> dict[str, str]:

@@ -33,7 +33,14 @@ async def serve(settings: Settings, host: str, port: int) -> None:
 
     platform = Platform.build(settings)
     engines = Engines.from_settings(settings)
-    app = create_app(platform, engine_status=engines.status, close_platform=False)
+    app = create_app(platform, engines=engines, engine_status=engines.status, close_platform=False)
+    bot = None
+    if settings.telegram_token.get_secret_value():
+        from bots.wiring import build_bot, mount_webhook
+
+        bot = build_bot(platform)
+        if bot.webhook_mode:
+            mount_webhook(app, bot)  # the webhook shares the API's port
     async with running_workers(platform, engines, consume=settings.embedded):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -41,11 +48,15 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         await site.start()
         mode = "embedded (in-process workers)" if settings.embedded else "distributed (workers via Redis)"
         print(f"Nagovori API on http://{host}:{port} — {mode}; Ctrl+C to stop", flush=True)
-        if settings.telegram_token.get_secret_value():
-            print("a Telegram token is set, but the bot is not part of this build yet", flush=True)
         try:
+            if bot is not None:
+                await bot.start()
+                how = "webhook" if bot.webhook_mode else "long polling"
+                print(f"Telegram bot running ({bot.framework}, {how})", flush=True)
             await _until_signalled()
         finally:
+            if bot is not None:
+                await bot.stop()
             await runner.cleanup()
     await platform.close()
 

@@ -13,16 +13,17 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from asr.registry import AsrConfig, AsrEngines
 from dramatiq import Worker
-from tts.registry import TtsConfig, TtsEngines
+from dramatiq.middleware import AsyncIO
 
+from asr.registry import AsrConfig, AsrEngines
 from core.jobs.actors import declare_actors
 from core.jobs.broker import QUEUES
 from core.jobs.reconciler import run_reconciler
-from core.jobs.runtime import RuntimeHolder, WorkerRuntime
+from core.jobs.runtime import CloseRuntimeOnShutdown, RuntimeHolder, WorkerRuntime
 from core.platform import Platform
 from core.settings import Settings
+from tts.registry import TtsConfig, TtsEngines
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,18 @@ class Engines:
 
 def runtime_holder(platform: Platform, engines: Engines) -> RuntimeHolder:
     """The worker runtime, built inside the workers' own event loop on first use."""
-    return RuntimeHolder(lambda: WorkerRuntime(platform.for_this_loop(), engines.asr, engines.tts))
+
+    def build() -> WorkerRuntime:
+        worker_platform = platform.for_this_loop()
+        runtime = WorkerRuntime(worker_platform, engines.asr, engines.tts)
+        if platform.settings.telegram_token.get_secret_value():
+            from bots.wiring import telegram_deliverer, telegram_file_source
+
+            runtime.file_sources["telegram"] = telegram_file_source(worker_platform)
+            runtime.deliverers["telegram"] = telegram_deliverer(worker_platform)
+        return runtime
+
+    return RuntimeHolder(build)
 
 
 @contextlib.asynccontextmanager
@@ -82,6 +94,7 @@ async def running_workers(
     until the block ends, then stop them cleanly."""
     holder = runtime_holder(platform, engines)
     declare_actors(platform.broker, holder, max_retries=platform.settings.job_max_attempts)
+    platform.broker.add_middleware(CloseRuntimeOnShutdown(holder), before=AsyncIO)
     worker = None
     if consume:
         worker = Worker(
@@ -97,12 +110,5 @@ async def running_workers(
         if reconciler is not None:
             await reconciler
         if worker is not None:
+            # Running jobs get the timeout to finish; one cut short is re-queued by the reconciler.
             await asyncio.to_thread(worker.stop, 10_000)
-        await _close_holder(holder)
-
-
-async def _close_holder(holder: RuntimeHolder) -> None:
-    try:
-        await holder.close()
-    except Exception:  # the workers' loop may be gone already; its connections die with it
-        log.debug("worker runtime close failed", exc_info=True)

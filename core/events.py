@@ -67,19 +67,34 @@ class LocalEventBus:
 
 
 class RedisEventBus:
-    """Redis pub/sub; one connection per subscription, closed with it."""
+    """Redis pub/sub; one connection per subscription, closed with it.
+
+    Async Redis connections belong to the event loop that opened them, and one bus serves both
+    the API's loop and the workers' loop, so each loop gets its own client.
+    """
 
     def __init__(self, url: str) -> None:
+        self._url = url
+        self._clients: dict[asyncio.AbstractEventLoop, Any] = {}
+        self._lock = threading.Lock()
+
+    def _redis(self) -> Any:
         from redis.asyncio import Redis  # imported here: embedded mode never needs redis
 
-        self._redis = Redis.from_url(url)
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            for stale in [other for other in self._clients if other.is_closed()]:
+                del self._clients[stale]
+            if loop not in self._clients:
+                self._clients[loop] = Redis.from_url(self._url)
+            return self._clients[loop]
 
     async def publish(self, channel: str, event: Event) -> None:
-        await self._redis.publish(f"nagovori:{channel}", json.dumps(event, default=str))
+        await self._redis().publish(f"nagovori:{channel}", json.dumps(event, default=str))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[Event]]:
-        pubsub = self._redis.pubsub()
+        pubsub = self._redis().pubsub()
         await pubsub.subscribe(f"nagovori:{channel}")
         try:
             yield _redis_events(pubsub)
@@ -88,7 +103,11 @@ class RedisEventBus:
             await pubsub.aclose()
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        """Close this loop's client; clients of other loops close with their loops."""
+        with self._lock:
+            client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
 
 def _offer(queue: asyncio.Queue[Event], event: Event) -> None:

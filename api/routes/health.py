@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from api.openapi import Body, operation
 from api.state import PLATFORM
 
 routes = web.RouteTableDef()
@@ -15,6 +16,13 @@ ENGINE_STATUS = web.AppKey("engine_status", object)  # optional callable → lis
 
 
 @routes.get("/healthz")
+@operation(
+    "Health of the database, the queue and the engines",
+    tags=("Service",),
+    responses={200: Body("application/json", schema={"type": "object"}, description="All is well")},
+    errors=(503,),
+    auth=False,
+)
 async def healthz_handler(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     checks: dict[str, Any] = {}

@@ -1,34 +1,88 @@
-"""``GET /v1/me``: who the key belongs to and the balance."""
+"""``GET /v1/me`` and ``GET /v1/profile/usage``: who the key belongs to, the balance, what was spent."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
+from api.openapi import operation
+from api.schemas.account import LedgerEntryView, Me, Period, Preferences, Usage, UsageQuery, UsedInPeriod
+from api.schemas.common import balance_of, dump
 from api.state import PLATFORM, current_user
+from api.validation import as_utc, query_params
 from billing import ledger
+from billing.usage import usage_report
+from core.errors import InvalidInput
 
 routes = web.RouteTableDef()
+TAGS = ("Account",)
 
 
 @routes.get("/v1/me")
+@operation("The current user and balance", tags=TAGS, responses={200: Me})
 async def me_handler(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     user = current_user(request)
     async with platform.db.read() as session:
         seconds = await ledger.balance(session, user.id)
-    return web.json_response(
-        {
-            "id": user.id,
-            "name": user.name,
-            "email": user.email,
-            "telegram_id": user.telegram_id,
-            "is_admin": user.is_admin,
-            "created_at": user.created_at.isoformat(),
-            "balance": {"seconds": seconds, "minutes": round(seconds / 60, 2)},
-            "preferences": {
-                "language": user.asr_language,
-                "voice": user.voice,
-                "reply_mode": user.reply_mode,
-            },
-        }
+    me = Me(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        telegram_id=user.telegram_id,
+        is_admin=user.is_admin,
+        created_at=user.created_at,
+        balance=balance_of(seconds),
+        preferences=Preferences(language=user.asr_language, voice=user.voice, reply_mode=user.reply_mode),
     )
+    return web.json_response(dump(me))
+
+
+@routes.get("/v1/profile/usage")
+@operation(
+    "Usage and remaining minutes",
+    tags=TAGS,
+    description="Seconds charged in the period (default: this calendar month) by channel and by kind "
+    "of work, the balance now, minutes held by running jobs, and the latest ledger entries.",
+    query=UsageQuery,
+    responses={200: Usage},
+    errors=(400,),
+)
+async def usage_handler(request: web.Request) -> web.Response:
+    params = query_params(request, UsageQuery)
+    now = datetime.now(UTC)
+    since = as_utc(params.since) or now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    until = as_utc(params.until) or now
+    if since >= until:
+        raise InvalidInput("since must be before until.", field="since")
+    platform = request.app[PLATFORM]
+    async with platform.db.read() as session:
+        report = await usage_report(
+            session, current_user(request).id, since=since, until=until, recent=params.recent
+        )
+    usage = Usage(
+        period=Period(since=report.since, until=report.until),
+        remaining=balance_of(report.remaining_seconds),
+        held_seconds=report.held_seconds,
+        used=UsedInPeriod(
+            seconds=report.used_seconds,
+            minutes=round(report.used_seconds / 60, 2),
+            by_channel=report.by_channel,
+            by_kind=report.by_kind,
+        ),
+        granted_seconds=report.granted_seconds,
+        recent=[
+            LedgerEntryView(
+                kind=e.kind,
+                seconds=e.seconds,
+                channel=e.channel,
+                usage_kind=e.usage_kind,
+                job_id=e.job_id,
+                reason=e.reason,
+                created_at=e.created_at,
+            )
+            for e in report.recent
+        ],
+    )
+    return web.json_response(dump(usage))

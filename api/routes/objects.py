@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from api.openapi import Body, operation
+from api.schemas.uploads import SignedQuery, UploadReceipt
 from api.state import PLATFORM
 from core.errors import PayloadTooLarge
 from core.services import uploads
@@ -22,6 +24,18 @@ CHUNK = 256 * 1024
 
 
 @routes.put("/objects/{key:.+}")
+@operation(
+    "Upload to a presigned URL",
+    tags=("Upload",),
+    description="The `upload_url` of `POST /v1/uploads/presign`: PUT the file body, no API key. A "
+    "tampered or expired URL is a 403; a body over the allowed size a 413; other content than the "
+    "presigned SHA-256 a 400.",
+    query=SignedQuery,
+    body=Body("application/octet-stream", schema={"type": "string", "format": "binary"}),
+    responses={200: UploadReceipt},
+    errors=(400, 403, 404, 413),
+    auth=False,
+)
 async def put_object_handler(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     key = validate_key(request.match_info["key"])
@@ -46,6 +60,15 @@ async def put_object_handler(request: web.Request) -> web.Response:
 
 
 @routes.get("/objects/{key:.+}")
+@operation(
+    "Download from a signed URL",
+    tags=("Upload",),
+    description="The `url` of `GET /v1/tts/{id}/download`; no API key.",
+    query=SignedQuery,
+    responses={200: Body("application/octet-stream", schema={"type": "string", "format": "binary"})},
+    errors=(400, 403, 404),
+    auth=False,
+)
 async def get_object_handler(request: web.Request) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     key = validate_key(request.match_info["key"])

@@ -9,7 +9,9 @@ from asr.base import TranscriptionOptions
 from asr.errors import AsrError, EngineFailure, UnsupportedLanguage
 
 
-def single_language(engine: str, model_id: str, model_language: str | None, options: TranscriptionOptions) -> str:
+def single_language(
+    engine: str, model_id: str, model_language: str | None, options: TranscriptionOptions
+) -> str:
     """The language a one-language model will use for ``options``, or UnsupportedLanguage.
 
     ``auto`` means the model's language; an allow-list must include it. A model of unknown
@@ -37,7 +39,10 @@ def single_language(engine: str, model_id: str, model_language: str | None, opti
         )
     if options.task == "translate" and model_language != "en":
         raise UnsupportedLanguage(
-            "Translation to English needs the whisper engine.", engine=engine, model=model_id, task="translate"
+            "Translation to English needs the whisper engine.",
+            engine=engine,
+            model=model_id,
+            task="translate",
         )
     return model_language
 
@@ -50,6 +55,4 @@ def library_errors(engine: str, model_id: str) -> Iterator[None]:
     except AsrError:
         raise
     except Exception as exc:
-        raise EngineFailure(
-            f"The {engine} engine failed: {exc}", engine=engine, model=model_id
-        ) from exc
+        raise EngineFailure(f"The {engine} engine failed: {exc}", engine=engine, model=model_id) from exc

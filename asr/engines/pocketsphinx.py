@@ -1,14 +1,16 @@
 """PocketSphinx: offline US-English recognition with the model that ships in its wheel.
 
-The whole stream is fed to the decoder (silence too: its language model copes better than with
-clipped speech), and an utterance is closed wherever the built-in voice-activity endpointer sees
-speech end — one segment per utterance, with word times from the decoder's alignment.
+The built-in voice-activity endpointer decides where an utterance ends; each utterance (with the
+silence around it: the decoder copes better with that than with clipped speech) is decoded in one
+go, so its cepstral mean comes from the utterance itself — one segment per utterance, with word
+times from the decoder's alignment.
 A decoder is not thread-safe and takes a moment to load, so each engine keeps a small pool:
 one decoder per concurrent job, created on demand and reused for every later job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -21,6 +23,7 @@ from asr.engines._common import library_errors, single_language
 
 LANGUAGE = "en"
 MODEL_ID = "pocketsphinx-en"
+MAX_UTTERANCE_SAMPLES = 120 * SAMPLE_RATE  # a monologue without pauses is cut every two minutes
 
 
 class PocketSphinxEngine:
@@ -77,9 +80,11 @@ class _Run:
 
             endpointer = Endpointer(sample_rate=SAMPLE_RATE)
             frame_size = endpointer.frame_bytes // 2
-            self._start()
-        utterance_start = 0
-        position = 0
+            # The front end's noise estimate adapts to what it hears; reset it so a job's text
+            # never depends on the jobs this decoder ran before (measured: it does otherwise).
+            self._decoder.reinit_feat()
+        pending = bytearray()
+        start = position = 0
         was_speech = False
         for frame in frames(audio, frame_size):
             data = to_pcm16(frame)
@@ -88,36 +93,35 @@ class _Run:
                     endpointer.process(data)
                 else:
                     endpointer.end_stream(data)
-                self._decoder.process_raw(data, False, False)
                 in_speech = bool(endpointer.in_speech)
+            pending += data
             position += frame.size
-            if was_speech and not in_speech:
-                segment = self._finish(utterance_start, with_words)
+            if (was_speech and not in_speech) or position - start >= MAX_UTTERANCE_SAMPLES:
+                segment = self._decode(bytes(pending), start, with_words)
                 if segment is not None:
                     yield segment
-                with library_errors("pocketsphinx", self._model_id):
-                    self._start()
-                utterance_start = position
+                pending.clear()
+                start = position
             was_speech = in_speech
-        segment = self._finish(utterance_start, with_words)
+        segment = self._decode(bytes(pending), start, with_words)
         if segment is not None:
             yield segment
 
     def abandon(self) -> None:
-        """Close an utterance left open by a consumer that stopped early (keeps the decoder usable)."""
+        """Close an utterance left open by a failure (keeps the decoder usable)."""
         if self._in_utterance:
             self._in_utterance = False
-            try:
+            with contextlib.suppress(RuntimeError):
                 self._decoder.end_utt()
-            except RuntimeError:
-                pass
 
-    def _start(self) -> None:
-        self._decoder.start_utt()
-        self._in_utterance = True
-
-    def _finish(self, start_sample: int, with_words: bool) -> Segment | None:
+    def _decode(self, pcm: bytes, start_sample: int, with_words: bool) -> Segment | None:
+        """Recognize one utterance in one go (full_utt: cepstral mean from this utterance alone)."""
+        if not pcm:
+            return None
         with library_errors("pocketsphinx", self._model_id):
+            self._decoder.start_utt()
+            self._in_utterance = True
+            self._decoder.process_raw(pcm, False, True)
             self._decoder.end_utt()
             self._in_utterance = False
             hyp = self._decoder.hyp()
@@ -137,9 +141,7 @@ class _Run:
             )
         if not words:
             return None
-        return Segment(
-            start=words[0].start, end=words[-1].end, text=text, words=words if with_words else ()
-        )
+        return Segment(start=words[0].start, end=words[-1].end, text=text, words=words if with_words else ())
 
 
 def _is_filler(token: str) -> bool:

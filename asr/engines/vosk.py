@@ -17,6 +17,7 @@ import numpy as np
 from asr.audio import frames, to_pcm16
 from asr.base import SAMPLE_RATE, Segment, TranscriptionInfo, TranscriptionOptions, Word
 from asr.engines._common import library_errors, single_language
+from asr.errors import EngineFailure, ModelNotAvailable
 
 FRAME_SAMPLES = SAMPLE_RATE // 5
 
@@ -26,15 +27,12 @@ class VoskEngine:
 
     name = "vosk"
 
-    def __init__(self, model_id: str, model_dir: Path, language: str | None) -> None:
+    def __init__(self, model_id: str, model: Path | str, language: str | None) -> None:
+        """Load ``model``: a model directory, or a language code for Vosk's own download."""
         self.model_id = model_id
         self.language = language
         self.languages: tuple[str, ...] = (language,) if language else ()
-        with library_errors(self.name, model_id):
-            import vosk
-
-            vosk.SetLogLevel(-1)
-            self._model: Any = vosk.Model(str(model_dir))
+        self._model: Any = _load(model_id, model)
 
     def transcribe(
         self, audio: Iterable[np.ndarray], *, duration: float, options: TranscriptionOptions
@@ -63,6 +61,28 @@ class VoskEngine:
         segment = segment_from_result(json.loads(final), with_words=with_words)
         if segment is not None:
             yield segment
+
+
+def _load(model_id: str, model: Path | str) -> Any:
+    import vosk
+
+    vosk.SetLogLevel(-1)
+    if isinstance(model, Path):
+        try:
+            return vosk.Model(str(model))
+        except Exception as exc:
+            raise EngineFailure(f"Vosk could not load the model at {model}: {exc}", model=model_id) from exc
+    try:
+        # Vosk looks in its cache, then downloads the small model; on an unknown language it
+        # calls sys.exit, which must not end a server.
+        return vosk.Model(lang=model)
+    except (Exception, SystemExit) as exc:
+        raise ModelNotAvailable(
+            f"Vosk could not fetch a model for {model!r} ({type(exc).__name__}). Download one from "
+            "https://alphacephei.com/vosk/models into NAGOVORI_MODELS_DIR or set NAGOVORI_VOSK_MODEL.",
+            model=model_id,
+            setting="NAGOVORI_VOSK_MODEL",
+        ) from exc
 
 
 def segment_from_result(result: dict[str, Any], *, with_words: bool) -> Segment | None:

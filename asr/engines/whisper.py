@@ -140,21 +140,24 @@ class WhisperEngine:
 
 def _segment(piece: Any, offset: float, block_end: float) -> Segment | None:
     """A faster-whisper segment moved to the stream's clock and kept inside the audio."""
+
+    def clock(seconds: float) -> float:
+        return min(round(offset + float(seconds), 3), block_end)
+
     start = offset + float(piece.start)
-    if start >= block_end:
-        return None  # a timestamp past the audio: nothing real can be there
-    end = min(max(offset + float(piece.end), start), block_end)
     text = " ".join(str(piece.text).split())
-    if not text:
-        return None
+    if start >= block_end or not text:
+        return None  # a timestamp past the audio: nothing real can be there
     words = tuple(
         Word(
-            start=round(min(offset + float(w.start), block_end), 3),
-            end=round(min(offset + float(w.end), block_end), 3),
+            start=clock(w.start),
+            end=clock(w.end),
             text=str(w.word).strip(),
             probability=round(float(w.probability), 4),
         )
         for w in (piece.words or ())
         if str(w.word).strip()
     )
-    return Segment(start=round(start, 3), end=round(end, 3), text=text, words=words)
+    return Segment(
+        start=clock(piece.start), end=max(clock(piece.end), clock(piece.start)), text=text, words=words
+    )

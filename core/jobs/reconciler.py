@@ -41,7 +41,8 @@ class ReconcileReport:
 async def reconcile(platform: Platform, *, stale_after: timedelta | None = None) -> ReconcileReport:
     """One pass; returns what it did."""
     settings = platform.settings
-    stale_after = stale_after or timedelta(seconds=settings.job_stale_seconds)
+    if stale_after is None:
+        stale_after = timedelta(seconds=settings.job_stale_seconds)
     now = utcnow()
     cutoff = now - stale_after
     report = ReconcileReport()

@@ -7,18 +7,23 @@ passes the concrete registries from ``asr``/``tts``, so ``core`` never wires an 
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from dramatiq import Broker, Middleware
+from dramatiq.asyncio import get_event_loop_thread
 
 from core.platform import Platform
 from core.storage.transfer import fetch_to_file
 
-if TYPE_CHECKING:
-    from tts.base import TtsEngine
+log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
     from asr.base import AsrEngine
     from core.db.models import Job, TranscriptionJob
+    from tts.base import TtsEngine
 
 
 class AsrProvider(Protocol):
@@ -92,6 +97,25 @@ class RuntimeHolder:
         if self._runtime is not None:
             await self._runtime.platform.close()
             self._runtime = None
+
+
+class CloseRuntimeOnShutdown(Middleware):
+    """Dispose of the runtime inside the workers' event loop as the worker shuts down.
+
+    Added before Dramatiq's AsyncIO middleware, whose own shutdown hook stops that loop.
+    """
+
+    def __init__(self, holder: RuntimeHolder) -> None:
+        self.holder = holder
+
+    def after_worker_shutdown(self, broker: Broker, worker: Any) -> None:
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None:
+            return
+        try:
+            loop_thread.run_coroutine(self.holder.close())
+        except Exception:  # shutting down: the connections die with the process anyway
+            log.warning("could not close the worker runtime cleanly", exc_info=True)
 
 
 class _Factory(Protocol):

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from asr.transcribe import TranscriptResult, transcribe_audio
 
 from asr.base import Segment, TranscriptionOptions
+from asr.transcribe import TranscriptResult, transcribe_audio
 from core.audio.decode import decode_pcm
 from core.audio.probe import probe
 from core.db.models import TranscriptionJob
@@ -20,6 +20,7 @@ from core.jobs.execute import Outcome
 from core.jobs.lifecycle import Claim
 from core.jobs.progress import ProgressReporter
 from core.jobs.runtime import WorkerRuntime
+from core.services.transcriptions import check_duration
 
 
 def options_for(job: TranscriptionJob) -> TranscriptionOptions:
@@ -51,6 +52,8 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
     with tempfile.TemporaryDirectory(prefix="nagovori-") as tmp:
         path = await rt.file_source(job).fetch(job, Path(tmp))
         info = await asyncio.to_thread(probe, path)
+        # Telegram's duration was only metadata; the file itself decides (refunded if refused).
+        check_duration(rt.platform, info.duration_seconds)
         engine = await asyncio.to_thread(rt.asr.get, job.model)
         opts = job.options or {}
         channels: Literal["mix", "split"] = "split" if opts.get("channels") == "split" else "mix"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -129,11 +130,18 @@ async def list_transcriptions(
     offset: int = 0,
     status: str | None = None,
     query: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[TranscriptionJob], int]:
-    """Newest first, without archived jobs; ``query`` searches the transcripts."""
+    """Newest first, without archived jobs; ``query`` searches the transcripts, ``since``/``until``
+    bound the creation time (``[since, until)``)."""
     conditions = [TranscriptionJob.user_id == user_id, TranscriptionJob.archived_at.is_(None)]
     if status:
         conditions.append(TranscriptionJob.status == JobStatus(status))
+    if since is not None:
+        conditions.append(TranscriptionJob.created_at >= since)
+    if until is not None:
+        conditions.append(TranscriptionJob.created_at < until)
     if query:
         conditions.append(TranscriptionJob.transcript_text.ilike(f"%{_escape_like(query)}%", escape="\\"))
     async with platform.db.read() as session:

@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from billing.tables import BillingBase
-from core.db.base import Base
+from core.db.models import Base
 from core.db.database import Database
 from core.db.migrate import upgrade
 from tests.conftest import require

@@ -1,0 +1,131 @@
+"""``/v1/tts``: voices, queued synthesis jobs, downloads, and live streaming."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from api.audio_response import audio_body, send_audio
+from api.openapi import operation
+from api.schemas.common import dump
+from api.schemas.tts import (
+    CreateSpeech,
+    DownloadLink,
+    ListSpeech,
+    SpeechJobEnvelope,
+    SpeechJobList,
+    VoiceList,
+    speech_view,
+)
+from api.state import PLATFORM, catalog, current_user
+from api.validation import json_body, query_params
+from core.audio.encode import CONTENT_TYPES
+from core.errors import Conflict
+from core.jobs.states import JobStatus
+from core.services.catalog import DEFAULT_VOICE, voices
+from core.services.speech import SpeechRequest, get_speech, list_speech, request_speech
+from core.services.speech_stream import start_stream
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+TAGS = ("TTS",)
+DOWNLOAD_TTL_SECONDS = 3600
+
+
+@routes.get("/v1/tts/voices")
+@operation("List available TTS voices", tags=TAGS, responses={200: VoiceList})
+async def voices_handler(request: web.Request) -> web.Response:
+    return web.json_response({"voices": voices(), "default": DEFAULT_VOICE})
+
+
+def _speech_request(body: CreateSpeech) -> SpeechRequest:
+    return SpeechRequest(
+        text=body.text, voice=body.voice, audio_format=body.format, speed=body.speed, language=body.language
+    )
+
+
+@routes.post("/v1/tts")
+@operation(
+    "Create a TTS job",
+    tags=TAGS,
+    description="Queues a synthesis job; poll `GET /v1/tts/{id}`, then fetch `GET /v1/tts/{id}/download`.",
+    body=CreateSpeech,
+    responses={201: SpeechJobEnvelope},
+    errors=(400, 402),
+)
+async def create_speech_handler(request: web.Request) -> web.Response:
+    body = await json_body(request, CreateSpeech)
+    job = await request_speech(request.app[PLATFORM], current_user(request).id, _speech_request(body))
+    return web.json_response(dump(SpeechJobEnvelope(job=speech_view(job))), status=201)
+
+
+@routes.get("/v1/tts")
+@operation(
+    "List TTS jobs (newest first)", tags=TAGS, query=ListSpeech, responses={200: SpeechJobList}, errors=(400,)
+)
+async def list_speech_handler(request: web.Request) -> web.Response:
+    params = query_params(request, ListSpeech)
+    jobs, count = await list_speech(
+        request.app[PLATFORM], current_user(request).id, limit=params.limit, offset=params.offset
+    )
+    page = SpeechJobList(
+        items=[speech_view(j) for j in jobs], count=count, limit=params.limit, offset=params.offset
+    )
+    return web.json_response(dump(page))
+
+
+@routes.get("/v1/tts/{id}")
+@operation("Get a TTS job by ID", tags=TAGS, responses={200: SpeechJobEnvelope}, errors=(404,))
+async def get_speech_handler(request: web.Request) -> web.Response:
+    job = await get_speech(request.app[PLATFORM], current_user(request).id, request.match_info["id"])
+    return web.json_response(dump(SpeechJobEnvelope(job=speech_view(job))))
+
+
+@routes.get("/v1/tts/{id}/download")
+@operation(
+    "Get download URL for completed TTS audio",
+    tags=TAGS,
+    description="A signed URL valid for an hour; GET it without an API key. 409 until the job is completed.",
+    responses={200: DownloadLink},
+    errors=(404, 409),
+)
+async def download_speech_handler(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM]
+    job = await get_speech(platform, current_user(request).id, request.match_info["id"])
+    if job.status != JobStatus.COMPLETED or not job.result_key:
+        raise Conflict(
+            f"The job is {job.status}; its audio can be downloaded once it is completed.", status=job.status
+        )
+    expires = int(time.time()) + DOWNLOAD_TTL_SECONDS
+    url = platform.signer.url(
+        platform.settings.effective_public_url, "GET", job.result_key, expires_at=expires
+    )
+    link = DownloadLink(
+        url=url,
+        expires_at=datetime.fromtimestamp(expires, UTC),
+        content_type=CONTENT_TYPES.get(job.audio_format or "mp3", "application/octet-stream"),
+    )
+    return web.json_response(dump(link))
+
+
+@routes.post("/v1/tts/stream")
+@operation(
+    "Stream TTS audio",
+    tags=TAGS,
+    description="Streams synthesized audio as it is made (chunked; MP3 unless `format` says otherwise): the "
+    "first bytes come after the first sentence. Charged for the audio's real length when done; the job "
+    "appears in `GET /v1/tts` and stays downloadable.",
+    body=CreateSpeech,
+    responses={200: audio_body("Streaming audio (the `format` asked for; MP3 by default)")},
+    errors=(400, 402, 503),
+)
+async def stream_speech_handler(request: web.Request) -> web.StreamResponse:
+    body = await json_body(request, CreateSpeech)
+    platform = request.app[PLATFORM]
+    live = await start_stream(
+        platform, catalog(request).engines.tts, current_user(request).id, _speech_request(body)
+    )
+    return await send_audio(request, live)

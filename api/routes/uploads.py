@@ -1,0 +1,45 @@
+"""``POST /v1/uploads/presign``: a signed URL to PUT a file to (the PUT itself is in ``objects``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api.openapi import operation
+from api.schemas.common import dump
+from api.schemas.uploads import PresignRequest, PresignResponse
+from api.state import PLATFORM, current_user
+from api.validation import json_body
+from core.services import uploads
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/uploads/presign")
+@operation(
+    "Get a presigned URL for file upload",
+    tags=("Upload",),
+    description="PUT the file to `upload_url` (no API key needed; the URL is the permission). The URL "
+    "expires at `expires_at`, allows at most `size_bytes` and, with `content_sha256`, only that content. "
+    "With `content_sha256` of a file you uploaded before, `already_uploaded` is true and no PUT is needed.",
+    body=PresignRequest,
+    responses={200: PresignResponse},
+    errors=(400, 413),
+)
+async def presign_handler(request: web.Request) -> web.Response:
+    body = await json_body(request, PresignRequest)
+    presigned = await uploads.presign(
+        request.app[PLATFORM],
+        current_user(request).id,
+        filename=body.filename,
+        content_type=body.content_type,
+        size_bytes=body.size_bytes,
+        content_sha256=body.content_sha256,
+    )
+    answer = PresignResponse(
+        bucket=presigned.bucket,
+        object_key=presigned.object_key,
+        upload_url=presigned.upload_url,
+        expires_at=presigned.expires_at,
+        already_uploaded=presigned.already_uploaded,
+    )
+    return web.json_response(dump(answer))

@@ -1,0 +1,98 @@
+"""The account: who am I, balance and usage, API keys."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Balance, QueryParams, RequestBody, Timestamp
+from core.db.models import ApiKey
+
+
+class Preferences(BaseModel):
+    language: str
+    voice: str
+    reply_mode: str
+
+
+class Me(BaseModel):
+    id: str
+    name: str | None
+    email: str | None
+    telegram_id: int | None
+    is_admin: bool
+    created_at: Timestamp
+    balance: Balance
+    preferences: Preferences
+
+
+class UsageQuery(QueryParams):
+    since: datetime | date | None = Field(
+        None, description="Period start (default: the 1st of this month, UTC)"
+    )
+    until: datetime | date | None = Field(None, description="Period end, exclusive (default: now)")
+    recent: int = Field(20, ge=0, le=200, description="How many recent ledger entries to list")
+
+
+class Period(BaseModel):
+    since: Timestamp
+    until: Timestamp
+
+
+class UsedInPeriod(BaseModel):
+    seconds: int
+    minutes: float
+    by_channel: dict[str, int] = Field(description="Seconds charged per channel (api, telegram, …)")
+    by_kind: dict[str, int] = Field(description="Seconds charged per kind of work (asr, tts)")
+
+
+class LedgerEntryView(BaseModel):
+    kind: str = Field(description="grant | hold | capture | release")
+    seconds: int
+    channel: str | None
+    usage_kind: str | None
+    job_id: str | None
+    reason: str | None
+    created_at: Timestamp
+
+
+class Usage(BaseModel):
+    period: Period
+    remaining: Balance
+    held_seconds: int = Field(description="Reserved by jobs still running")
+    used: UsedInPeriod
+    granted_seconds: int
+    recent: list[LedgerEntryView]
+
+
+class CreateApiKey(RequestBody):
+    name: str = Field("default", min_length=1, max_length=100, examples=["production"])
+
+
+class ApiKeyView(BaseModel):
+    id: str
+    name: str
+    prefix: str = Field(description="The key's first characters, to recognize it")
+    created_at: Timestamp
+    last_used_at: Timestamp | None
+    revoked_at: Timestamp | None
+
+
+class ApiKeyCreated(ApiKeyView):
+    key: str = Field(description="The secret: shown this once, store it now")
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKeyView]
+
+
+def key_view(key: ApiKey) -> ApiKeyView:
+    return ApiKeyView(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )

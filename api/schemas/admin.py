@@ -1,0 +1,56 @@
+"""Administration: accounts and grants (admin users only)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Balance, RequestBody, Timestamp
+
+
+class CreateUser(RequestBody):
+    """A new account; company fields as in Speech7's account creation are kept in its profile."""
+
+    starting_minutes: float = Field(0, ge=0, le=10_000_000, description="The balance it starts with")
+    is_admin: bool = False
+    telegram_id: int | None = Field(None, ge=1)
+    email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str | None = Field(None, max_length=200)
+    company_id: str | None = Field(None, max_length=200)
+    company_name: str | None = Field(None, max_length=200)
+    contact_name: str | None = Field(None, max_length=200)
+    contact_phone: str | None = Field(None, max_length=50)
+    company_address: str | None = Field(None, max_length=500)
+    company_vat_id: str | None = Field(None, max_length=100)
+    company_registration_number: str | None = Field(None, max_length=100)
+    create_api_key: bool = Field(True, description="Also create a first API key and return it once")
+    api_key_name: str = Field("default", min_length=1, max_length=100)
+
+
+class AdminUser(BaseModel):
+    id: str
+    name: str | None
+    email: str | None
+    telegram_id: int | None
+    is_admin: bool
+    created_at: Timestamp
+    profile: dict[str, str]
+    balance: Balance
+
+
+class UserCreated(BaseModel):
+    user: AdminUser
+    api_key: str | None = Field(description="The new user's first key (shown once)")
+
+
+class CreateGrant(RequestBody):
+    minutes: float = Field(gt=0, le=10_000_000)
+    reason: str | None = Field(None, max_length=200)
+    idempotency_key: str | None = Field(
+        None, min_length=1, max_length=100, description="Repeat a grant safely: the same key grants once"
+    )
+
+
+class GrantResult(BaseModel):
+    user_id: str
+    granted_seconds: int
+    balance: Balance

@@ -1,0 +1,72 @@
+"""Shapes shared by every area: timestamps, errors, the base model of request bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+# Aware UTC datetimes as ISO 8601 with an explicit offset ("2025-01-31T12:00:00.123456+00:00").
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
+
+
+class RequestBody(BaseModel):
+    """Request bodies refuse unknown fields, so a misspelt option is a 400, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class QueryParams(BaseModel):
+    """Query strings: unknown parameters are ignored (links and proxies add their own)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ErrorDetail(BaseModel):
+    """``code`` is stable (switch on it); ``message`` is for people; more fields depend on the code
+    (e.g. ``required_seconds``/``available_seconds`` for ``insufficient_minutes``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(examples=["invalid_request"])
+    message: str
+
+
+class Error(BaseModel):
+    """Every error of the native API."""
+
+    error: ErrorDetail
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str = Field(examples=["invalid_request_error"])
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    """Errors of the OpenAI-compatible routes (``/v1/audio/*``), in OpenAI's shape."""
+
+    error: OpenAIErrorDetail
+
+
+class Balance(BaseModel):
+    seconds: int
+    minutes: float
+
+
+def balance_of(seconds: int) -> Balance:
+    return Balance(seconds=seconds, minutes=round(seconds / 60, 2))
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A response model as JSON-ready data."""
+    return model.model_dump(mode="json")

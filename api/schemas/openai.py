@@ -1,0 +1,96 @@
+"""The OpenAI-compatible audio routes' bodies (what the official ``openai`` package sends and reads)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import QueryParams
+
+ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
+
+
+class TranscriptionForm(QueryParams):
+    """The multipart fields besides ``file`` (validated like a query: unknown fields are ignored)."""
+
+    model: str = Field(
+        min_length=1, max_length=64, description='"whisper-1" (and gpt-4o-*) map to the default'
+    )
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$")
+    prompt: str | None = Field(None, max_length=1000)
+    response_format: ResponseFormat = "json"
+    temperature: float | None = Field(None, ge=0, le=1, description="Accepted and ignored")
+    timestamp_granularities: list[Literal["word", "segment"]] = Field(
+        default_factory=lambda: ["segment"],  # type: ignore[arg-type]
+        alias="timestamp_granularities[]",
+    )
+    stream: bool = False
+
+
+class TranscriptionFormSchema(BaseModel):
+    """``multipart/form-data`` for ``POST /v1/audio/transcriptions`` (documentation only)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="The audio file")
+    model: str = Field(examples=["whisper-1"])
+    language: str | None = None
+    prompt: str | None = None
+    response_format: ResponseFormat = "json"
+    temperature: float | None = None
+    timestamp_granularities: list[Literal["word", "segment"]] | None = Field(
+        None, alias="timestamp_granularities[]"
+    )
+    stream: bool = False
+
+
+class OpenAITranscription(BaseModel):
+    text: str
+
+
+class OpenAIWord(BaseModel):
+    word: str
+    start: float
+    end: float
+
+
+class OpenAISegment(BaseModel):
+    id: int
+    seek: int
+    start: float
+    end: float
+    text: str
+    tokens: list[int]
+    temperature: float
+    avg_logprob: float
+    compression_ratio: float
+    no_speech_prob: float
+
+
+class OpenAIUsage(BaseModel):
+    type: Literal["duration"] = "duration"
+    seconds: float
+
+
+class OpenAIVerboseTranscription(BaseModel):
+    task: Literal["transcribe"] = "transcribe"
+    language: str
+    duration: float
+    text: str
+    segments: list[OpenAISegment]
+    words: list[OpenAIWord] | None = None
+    usage: OpenAIUsage
+
+
+class OpenAISpeech(BaseModel):
+    """``POST /v1/audio/speech``; unknown fields are ignored, as OpenAI's SDKs add new ones."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field(min_length=1, max_length=64, description='"tts-1" and "tts-1-hd" map to the default')
+    input: str = Field(min_length=1, max_length=5000)
+    voice: Literal["alloy", "ash", "nova", "onyx", "echo", "shimmer", "fable"]
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    instructions: str | None = Field(None, max_length=4096, description="Accepted and ignored")

@@ -1,0 +1,102 @@
+"""Text-to-speech: voices, the synthesis request, jobs, download links."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import QueryParams, RequestBody, Timestamp
+from core.db.models import SpeechJob
+
+VoiceId = Literal["alloy", "ash", "nova", "onyx", "echo", "shimmer", "fable"]
+AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
+
+
+class Voice(BaseModel):
+    id: str
+    name: str
+    gender: str
+    description: str
+    languages: list[str]
+
+
+class VoiceList(BaseModel):
+    voices: list[Voice]
+    default: str = Field(examples=["alloy"])
+
+
+class CreateSpeech(RequestBody):
+    """Text to synthesize. Russian stress marks (a combining acute, U+0301, after the vowel) are kept."""
+
+    text: str = Field(min_length=1, max_length=5000, description="Text to synthesize (max 5000 characters)")
+    voice: VoiceId = Field("alloy", description="Voice ID")
+    format: AudioFormat = Field("mp3", description="Audio format of the result")
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    language: Literal["auto", "ru", "en"] = Field("auto", description='"auto": from the text\'s script')
+
+
+class SpeechJobView(BaseModel):
+    """A synthesis job; the audio is fetched through ``GET /v1/tts/{id}/download``."""
+
+    id: str
+    object: Literal["tts_job"] = "tts_job"
+    status: Status
+    progress: float
+    text: str
+    voice: str
+    format: str
+    speed: float
+    language: str | None
+    streamed: bool = Field(description="Created by POST /v1/tts/stream")
+    audio_seconds: float | None
+    billed_seconds: int | None
+    error_code: str | None
+    error_message: str | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+
+
+class SpeechJobEnvelope(BaseModel):
+    job: SpeechJobView
+
+
+class SpeechJobList(BaseModel):
+    items: list[SpeechJobView]
+    count: int
+    limit: int
+    offset: int
+
+
+class ListSpeech(QueryParams):
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=1_000_000)
+
+
+class DownloadLink(BaseModel):
+    url: str = Field(json_schema_extra={"format": "uri"}, description="A signed URL; GET it without a key")
+    expires_at: Timestamp
+    content_type: str
+
+
+def speech_view(job: SpeechJob) -> SpeechJobView:
+    return SpeechJobView(
+        id=job.id,
+        status=job.status,
+        progress=round(job.progress or 0.0, 4),
+        text=job.text or "",
+        voice=job.voice or "alloy",
+        format=job.audio_format or "mp3",
+        speed=job.speed or 1.0,
+        language=job.language,
+        streamed=bool((job.options or {}).get("stream")),
+        audio_seconds=round(job.audio_seconds, 3) if job.audio_seconds is not None else None,
+        billed_seconds=job.billed_seconds,
+        error_code=job.error_code,
+        error_message=job.error_message,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        completed_at=job.completed_at,
+    )

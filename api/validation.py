@@ -1,0 +1,67 @@
+"""Request parsing with the pydantic models of ``api.schemas``: bad input becomes a 400 naming the field."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any, TypeVar
+
+from aiohttp import web
+from multidict import MultiMapping
+from pydantic import BaseModel, ValidationError
+
+from core.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def json_body(request: web.Request, model: type[M]) -> M:
+    """The JSON body validated as ``model``."""
+    raw = await request.read()
+    try:
+        data = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("The request body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise InvalidInput("The request body must be a JSON object.")
+    return validate(model, data)
+
+
+def query_params(request: web.Request, model: type[M]) -> M:
+    """The query string validated as ``model`` (list fields take repeated parameters)."""
+    return validate(model, multi_to_dict(request.query, model))
+
+
+def multi_to_dict(values: MultiMapping[str], model: type[BaseModel]) -> dict[str, Any]:
+    """Repeated keys become lists for the model's list fields; otherwise the last value wins."""
+    list_fields = {
+        info.alias or name for name, info in model.model_fields.items() if "list[" in str(info.annotation)
+    }
+    return {key: values.getall(key) if key in list_fields else values.getall(key)[-1] for key in values}
+
+
+def validate(model: type[M], data: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+
+
+def invalid(exc: ValidationError) -> InvalidInput:
+    """One 400 for all of pydantic's complaints; the first names the field."""
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or None, "message": e["msg"]} for e in exc.errors()
+    ]
+    first = errors[0]
+    where = f"{first['field']}: " if first["field"] else ""
+    return InvalidInput(f"{where}{first['message']}", field=first["field"], errors=errors)
+
+
+def as_utc(value: datetime | date | None) -> datetime | None:
+    """A query's date or date-time as an aware UTC datetime (naive means UTC; a date means midnight)."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,99 @@
+"""``nagovori models list`` and ``nagovori models pull MODEL``: what is installed, what is ready.
+
+``list`` shows every engine's configured model and every model found in NAGOVORI_MODELS_DIR,
+whether its files are here (PRESENT) and whether a job could use it now (READY). ``pull``
+downloads a model (needs internet) into NAGOVORI_MODELS_DIR and loads it once to check it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from asr.registry import AsrEngines
+from cli.transcribe_cmd import asr_config
+from core.settings import Settings
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    """One line of the listing, whatever the kind of engine."""
+
+    kind: str  # "asr" | "tts"
+    engine: str
+    model_id: str
+    present: bool
+    ready: bool
+    languages: tuple[str, ...]
+    detail: str
+
+
+def asr_rows(settings: Settings) -> list[ModelRow]:
+    """Speech-to-text models: configured, on disk, and built in."""
+    return [
+        ModelRow("asr", m.engine, m.model_id, m.present, m.ready, m.languages, m.detail)
+        for m in AsrEngines(asr_config(settings)).models()
+    ]
+
+
+def tts_rows(settings: Settings) -> list[ModelRow]:
+    """Text-to-speech models. Hook for the TTS engines: return their ``ModelRow``s here."""
+    return []
+
+
+ROW_SOURCES: tuple[Callable[[Settings], list[ModelRow]], ...] = (asr_rows, tts_rows)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("models", help="list or download speech models")
+    actions = parser.add_subparsers(dest="models_action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="engines and models: present locally, ready to use")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=run)
+    pull = actions.add_parser("pull", help="download a speech-to-text model (needs internet)")
+    pull.add_argument("model", help="model id, e.g. whisper-small, whisper-large-v3, vosk-ru")
+    pull.set_defaults(func=run_pull)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    rows = [row for source in ROW_SOURCES for row in source(settings)]
+    if getattr(args, "json", False):
+        print(json.dumps([row.__dict__ | {"languages": list(row.languages)} for row in rows], indent=2))
+        return 0
+    table = [("KIND", "ENGINE", "MODEL", "PRESENT", "READY", "LANGUAGES", "DETAIL")]
+    table += [
+        (r.kind, r.engine, r.model_id, _yes(r.present), _yes(r.ready), _languages(r.languages), r.detail)
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)) + "  " + line[-1])
+    return 0
+
+
+def run_pull(args: argparse.Namespace, settings: Settings) -> int:
+    """Fetch the model's files (faster-whisper's or Vosk's own download) and load it once."""
+    model = args.model
+    config = asr_config(settings)
+    engine, _, name = model.partition("-")
+    # Downloads are only ever made for the configured model, so configure the one asked for.
+    if engine == "whisper" and name:
+        config = replace(config, whisper_model=name)
+    elif engine == "vosk" and name:
+        config = replace(config, vosk_model=name)
+    loaded = AsrEngines(config).get(engine if engine in ("whisper", "vosk") and name else model)
+    print(f"{loaded.model_id}: ready", file=sys.stderr)
+    return 0
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _languages(codes: tuple[str, ...]) -> str:
+    if len(codes) > 4:
+        return f"{len(codes)} languages"
+    return ",".join(codes) or "-"

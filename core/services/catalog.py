@@ -1,0 +1,209 @@
+"""What this installation can do: speech models, voices, and checks of a requested model.
+
+Engines reach the API through the small ``EngineCatalog`` protocol; the composition root passes the
+concrete registries (``cli.wiring.Engines``), so nothing here loads a model — listing only asks the
+registries what is on disk.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from core.errors import InvalidInput
+from core.settings import Settings
+
+if TYPE_CHECKING:
+    from asr.base import AsrEngine
+    from tts.base import TtsEngine
+
+# What OpenAI clients send; each maps to the configured default of its kind.
+OPENAI_ASR_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+OPENAI_TTS_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+
+
+class ModelInfo(Protocol):
+    @property
+    def model_id(self) -> str: ...
+    @property
+    def engine(self) -> str: ...
+    @property
+    def languages(self) -> Sequence[str]: ...
+    @property
+    def present(self) -> bool: ...
+    @property
+    def ready(self) -> bool: ...
+    @property
+    def detail(self) -> str: ...
+
+
+class AsrCatalog(Protocol):
+    def get(self, model_id: str | None = None) -> AsrEngine: ...
+    def models(self) -> Sequence[ModelInfo]: ...
+
+
+class TtsCatalog(Protocol):
+    def get(self, name: str | None = None) -> TtsEngine: ...
+    def models(self) -> Sequence[ModelInfo]: ...
+
+
+class EngineCatalog(Protocol):
+    """The engine registries of this process (``cli.wiring.Engines`` satisfies it)."""
+
+    @property
+    def asr(self) -> AsrCatalog: ...
+    @property
+    def tts(self) -> TtsCatalog: ...
+
+
+class UnknownModel(InvalidInput):
+    """A ``model`` that is none of the ids ``GET /v1/models`` lists."""
+
+    code = "unknown_model"
+
+
+class UnsupportedLanguage(InvalidInput):
+    """The chosen model cannot recognize the requested language."""
+
+    code = "unsupported_language"
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """One row of ``GET /v1/models``."""
+
+    id: str
+    kind: str  # "asr" | "tts"
+    engine: str
+    languages: tuple[str, ...]
+    present: bool
+    ready: bool
+    default: bool
+    detail: str
+
+
+class Catalog:
+    """Model listings with a short cache (they look at the disk), and request-time checks."""
+
+    def __init__(self, engines: EngineCatalog, settings: Settings, *, ttl_seconds: float = 10.0) -> None:
+        self.engines = engines
+        self.settings = settings
+        self._ttl = ttl_seconds
+        self._cached: tuple[float, list[ModelView]] | None = None
+
+    def models(self) -> list[ModelView]:
+        """Every ASR and TTS model, the configured defaults marked (blocking: call in a thread)."""
+        now = time.monotonic()
+        if self._cached is not None and now - self._cached[0] < self._ttl:
+            return self._cached[1]
+        asr = list(self.engines.asr.models())
+        tts = list(self.engines.tts.models())
+        defaults = {self._default_asr(asr), self._default_tts(tts)}
+        rows = [_view(m, "asr", m.model_id in defaults) for m in asr]
+        rows += [_view(m, "tts", m.model_id in defaults) for m in tts]
+        self._cached = (now, rows)
+        return rows
+
+    def _default_asr(self, models: list[ModelInfo]) -> str | None:
+        configured = {
+            "whisper": f"whisper-{self.settings.whisper_model}",
+            "vosk": f"vosk-{self.settings.vosk_model}",
+        }.get(self.settings.asr_engine)
+        mine = [m for m in models if m.engine == self.settings.asr_engine]
+        chosen = next((m for m in mine if m.model_id == configured), mine[0] if mine else None)
+        return chosen.model_id if chosen else None
+
+    def _default_tts(self, models: list[ModelInfo]) -> str | None:
+        # The registry knows best (it falls back to espeak-ng when no Silero model is here).
+        default_name = getattr(self.engines.tts, "default_name", None)
+        engine = default_name() if callable(default_name) else self.settings.tts_engine
+        mine = [m for m in models if m.engine == engine]
+        chosen = next((m for m in mine if m.ready), mine[0] if mine else None)
+        return chosen.model_id if chosen else None
+
+    def default_asr(self) -> ModelView | None:
+        return next((m for m in self.models() if m.kind == "asr" and m.default), None)
+
+    def check_asr_model(self, model: str | None, language: str) -> str | None:
+        """The model id to store on the job (None: the default), or a 400 explaining why not.
+
+        Accepts model ids, engine names and OpenAI's model names (mapped to the default). A known
+        model that is not on disk yet is accepted: the worker may fetch it (Whisper and Vosk
+        download on first use when online), and fails the job with the reason, refunded, if not."""
+        if model is None or model in OPENAI_ASR_ALIASES:
+            chosen = self.default_asr()
+            if chosen is not None:
+                _check_language(chosen, language)
+            return None
+        asr = [m for m in self.models() if m.kind == "asr"]
+        match = next((m for m in asr if m.id == model), None)
+        if match is None:
+            by_engine = [m for m in asr if m.engine == model]
+            match = next((m for m in by_engine if m.default), by_engine[0] if by_engine else None)
+        if match is None:
+            raise UnknownModel(
+                f"Unknown model '{model}'; GET /v1/models lists the ones this server has.",
+                field="model",
+                allowed=[m.id for m in asr],
+            )
+        _check_language(match, language)
+        return match.id
+
+
+def _view(info: ModelInfo, kind: str, default: bool) -> ModelView:
+    return ModelView(
+        id=info.model_id,
+        kind=kind,
+        engine=info.engine,
+        languages=tuple(info.languages),
+        present=bool(info.present),
+        ready=bool(info.ready),
+        default=default,
+        detail=info.detail,
+    )
+
+
+def _check_language(model: ModelView, language: str) -> None:
+    if language == "auto" or not model.languages or "*" in model.languages:
+        return
+    if language not in model.languages:
+        raise UnsupportedLanguage(
+            f"The model '{model.id}' does not support language '{language}'; "
+            f"it supports: {', '.join(model.languages)}.",
+            field="language",
+            allowed=list(model.languages),
+        )
+
+
+DEFAULT_VOICE = "alloy"
+
+
+def voices() -> list[dict[str, Any]]:
+    """The voices every TTS engine offers, by id."""
+    from tts.voices import list_voices  # the voice table is data; imported when first listed
+
+    return [
+        {
+            "id": v.id,
+            "name": v.name,
+            "gender": v.gender,
+            "description": v.description,
+            "languages": list(v.languages),
+        }
+        for v in list_voices()
+    ]
+
+
+__all__ = [
+    "DEFAULT_VOICE",
+    "OPENAI_ASR_ALIASES",
+    "OPENAI_TTS_ALIASES",
+    "Catalog",
+    "EngineCatalog",
+    "ModelView",
+    "UnknownModel",
+    "UnsupportedLanguage",
+    "voices",
+]
