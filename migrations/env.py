@@ -8,10 +8,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from billing.tables import BillingBase
-from core.db.models import Base
+from migrations.metadata import TARGET_METADATA
 
-target_metadata = [Base.metadata, BillingBase.metadata]
+target_metadata = TARGET_METADATA
 
 
 def _run(connection: Connection) -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tts.voices import VOICE_IDS, get_voice
-
 from bots.conversation.context import Turn
 from bots.model import Button, Callback, Keyboard, Message
 from bots.texts import say
 from core.services import users
+from tts.voices import VOICE_IDS, get_voice
 
 # Recognition languages offered as buttons ("auto" detects per recording).
 ASR_LANGUAGES = {

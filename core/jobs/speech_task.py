@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from tts.synthesize import synthesize
-
 from core.audio.encode import FILE_EXTENSIONS, StreamingEncoder
 from core.db.models import SpeechJob
 from core.jobs.execute import Outcome
@@ -13,6 +11,7 @@ from core.jobs.lifecycle import Claim
 from core.jobs.progress import ProgressReporter
 from core.jobs.runtime import WorkerRuntime
 from core.storage.keys import result_key
+from tts.synthesize import synthesize
 
 
 async def process_speech(rt: WorkerRuntime, claim: Claim, reporter: ProgressReporter) -> Outcome:

@@ -6,9 +6,6 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from tts.base import MAX_TEXT_CHARS
-from tts.text import prepare_text
-from tts.voices import get_voice
 
 from billing.pricing import round_up
 from core.audio.encode import check_format
@@ -16,6 +13,9 @@ from core.db.models import SpeechJob
 from core.errors import InvalidInput, NotFound
 from core.jobs import admission
 from core.platform import Platform
+from tts.base import MAX_TEXT_CHARS
+from tts.text import prepare_text
+from tts.voices import get_voice
 
 # A slow speaker reads about 10 characters a second; the hold covers that, the capture is exact.
 CHARS_PER_SECOND_FLOOR = 10.0

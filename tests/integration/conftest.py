@@ -19,17 +19,15 @@ import asyncpg
 import pytest
 import redis
 
-from billing.tables import BillingBase
-from core.db.models import Base
 from core.db.database import Database
 from core.db.migrate import upgrade
+from migrations.metadata import all_tables
 from tests.conftest import require
 
 POSTGRES_URL = os.environ.get(
     "NAGOVORI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("NAGOVORI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TABLES = [t.name for t in (*Base.metadata.sorted_tables, *BillingBase.metadata.sorted_tables)]
 
 
 def _plain_dsn(url: str) -> str:
@@ -81,7 +79,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def _truncate(url: str) -> None:
     conn = await asyncpg.connect(_plain_dsn(url))
     try:
-        await conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        await conn.execute(f"TRUNCATE {', '.join(all_tables())} RESTART IDENTITY CASCADE")
     finally:
         await conn.close()
 

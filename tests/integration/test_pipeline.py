@@ -276,4 +276,3 @@ async def test_unusable_audio_is_refused_before_any_charge(env: Env, tmp_path: P
     assert await balance(env) == 60
     async with env.platform.db.read() as session:
         assert (await session.scalars(select(Job.id).where(Job.user_id == env.user_id))).all() == []
-
