@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from asr.registry import AsrEngines
-from cli.transcribe_cmd import asr_config
+from cli.engine_config import asr_config, tts_config
 from core.settings import Settings
+from tts.registry import TtsEngines
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,11 @@ def asr_rows(settings: Settings) -> list[ModelRow]:
 
 
 def tts_rows(settings: Settings) -> list[ModelRow]:
-    """Text-to-speech models. Hook for the TTS engines: return their ``ModelRow``s here."""
-    return []
+    """Text-to-speech models: Silero files found or configured, and espeak-ng."""
+    return [
+        ModelRow("tts", m.engine, m.model_id, m.present, m.ready, m.languages, m.detail)
+        for m in TtsEngines(tts_config(settings)).models()
+    ]
 
 
 ROW_SOURCES: tuple[Callable[[Settings], list[ModelRow]], ...] = (asr_rows, tts_rows)
@@ -77,6 +81,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def run_pull(args: argparse.Namespace, settings: Settings) -> int:
     """Fetch the model's files (faster-whisper's or Vosk's own download) and load it once."""
     model = args.model
+    if model.startswith("silero"):
+        path = TtsEngines(tts_config(settings)).pull(model.removeprefix("silero-"))
+        print(f"{model}: downloaded to {path}", file=sys.stderr)
+        return 0
     config = asr_config(settings)
     engine, _, name = model.partition("-")
     # Downloads are only ever made for the configured model, so configure the one asked for.

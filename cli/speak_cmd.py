@@ -16,11 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from cli.engine_config import tts_config
 from core.audio.encode import FORMATS, StreamingEncoder, check_format, encode_to_file
 from core.settings import Settings
 from tts.base import SpeechChunk
 from tts.errors import EngineFailure
-from tts.registry import TtsConfig, TtsEngines
+from tts.registry import TtsEngines
 from tts.synthesize import synthesize
 from tts.voices import DEFAULT_VOICE, VOICE_IDS
 
@@ -35,15 +36,6 @@ _EXTENSION_FORMATS = {
     ".pcm": "pcm",
     ".raw": "pcm",
 }
-
-
-def tts_config(settings: Settings) -> TtsConfig:
-    """The TTS registry's settings, from the platform's."""
-    return TtsConfig(
-        models_dir=settings.effective_models_dir,
-        default_engine=settings.tts_engine,
-        silero_model=settings.silero_model,
-    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

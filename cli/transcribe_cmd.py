@@ -17,8 +17,9 @@ import numpy as np
 
 from asr.base import PRESETS, Segment, TranscriptionOptions
 from asr.formats import check_limits, to_json, to_srt, to_text, to_vtt
-from asr.registry import ENGINES, AsrConfig, AsrEngines
+from asr.registry import ENGINES, AsrEngines
 from asr.transcribe import TranscriptResult, transcribe_audio
+from cli.engine_config import asr_config
 from core.audio import decode_pcm, probe
 from core.errors import AudioTooLong, AudioTooShort, InvalidInput
 from core.settings import Settings
@@ -53,17 +54,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--max-lines", type=int, default=2, help="srt/vtt lines per cue, 1-4")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
-
-
-def asr_config(settings: Settings) -> AsrConfig:
-    """The ASR registry's settings, from the platform's."""
-    return AsrConfig(
-        models_dir=settings.effective_models_dir,
-        default_engine=settings.asr_engine,
-        whisper_model=settings.whisper_model,
-        whisper_threads=settings.whisper_threads,
-        vosk_model=settings.vosk_model,
-    )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

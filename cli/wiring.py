@@ -16,14 +16,15 @@ from typing import Any
 from dramatiq import Worker
 from dramatiq.middleware import AsyncIO
 
-from asr.registry import AsrConfig, AsrEngines
+from asr.registry import AsrEngines
+from cli.engine_config import asr_config, tts_config
 from core.jobs.actors import declare_actors
 from core.jobs.broker import QUEUES
 from core.jobs.reconciler import run_reconciler
 from core.jobs.runtime import CloseRuntimeOnShutdown, RuntimeHolder, WorkerRuntime
 from core.platform import Platform
 from core.settings import Settings
-from tts.registry import TtsConfig, TtsEngines
+from tts.registry import TtsEngines
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +38,7 @@ class Engines:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engines:
-        models_dir = settings.effective_models_dir
-        return cls(
-            asr=AsrEngines(
-                AsrConfig(
-                    models_dir=models_dir,
-                    default_engine=settings.asr_engine,
-                    whisper_model=settings.whisper_model,
-                    whisper_threads=settings.whisper_threads,
-                    vosk_model=settings.vosk_model,
-                )
-            ),
-            tts=TtsEngines(
-                TtsConfig(
-                    models_dir=models_dir,
-                    default_engine=settings.tts_engine,
-                    silero_model=settings.silero_model,
-                )
-            ),
-        )
+        return cls(asr=AsrEngines(asr_config(settings)), tts=TtsEngines(tts_config(settings)))
 
     def status(self) -> list[dict[str, Any]]:
         """Every model of every engine: present locally, ready to use."""

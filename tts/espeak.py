@@ -16,12 +16,12 @@ vowel; English ones are dropped.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from tts.base import SpeechChunk
 from tts.errors import EngineFailure, ModelNotAvailable, UnsupportedLanguage
-from tts.espeak_variants import build_data_dir
+from tts.espeak_variants import ensure_data_dir
 from tts.stress import (
     ACUTE,
     count_ru_vowels,
@@ -82,8 +82,12 @@ class EspeakEngine:
 
     name = "espeak"
 
-    def __init__(self, binary: str | None = None, *, base_rate: int = BASE_RATE) -> None:
+    def __init__(
+        self, binary: str | None = None, *, data_root: Path | None = None, base_rate: int = BASE_RATE
+    ) -> None:
         self._binary_name = binary or "espeak-ng"
+        # Where the private data folder (system data + our variants) is kept between runs.
+        self.data_root = data_root or Path(tempfile.gettempdir()) / f"nagovori-espeak-{os.getuid()}"
         self.base_rate = base_rate
         self._lock = threading.Lock()
         self._setup: tuple[str, Path] | None = None  # (binary, folder for --path)
@@ -143,9 +147,15 @@ class EspeakEngine:
                     raise EngineFailure(
                         f"Cannot find espeak-ng's data folder (it said: {info.stdout.strip()!r})."
                     )
-                folder = Path(tempfile.mkdtemp(prefix="nagovori-espeak-"))
-                weakref.finalize(self, shutil.rmtree, folder, True)
-                build_data_dir(Path(found.group(1).strip()), folder)
+                if self.data_root.exists() and self.data_root.stat().st_uid != os.getuid():
+                    raise EngineFailure(f"{self.data_root} belongs to another user; refusing to use it.")
+                try:
+                    folder = ensure_data_dir(Path(found.group(1).strip()), self.data_root)
+                except OSError as exc:
+                    raise EngineFailure(
+                        f"Cannot prepare espeak-ng's voices in {self.data_root}: {exc}.",
+                        path=str(self.data_root),
+                    ) from exc
                 self._setup = (binary, folder)
         return self._setup
 

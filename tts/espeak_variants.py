@@ -7,14 +7,19 @@ klatt…) lose 35–90% of the words; only f2 and f5 stay under ~20%. What they 
 range and formant scale (the size of the vocal tract), so each voice is distinct and all stay
 recognizable (word error rate 9–18% on the same test, against 21% for f2).
 
-espeak-ng reads variants only from its data folder, so ``build_data_dir`` makes a private copy of
-that folder made of symbolic links to the system's files plus these variants; the engine passes it
-with ``--path``. Nothing under /usr is touched.
+espeak-ng reads variants only from its data folder, so ``ensure_data_dir`` makes a private copy
+of that folder made of symbolic links to the system's files plus these variants; the engine passes
+it with ``--path``. Nothing under /usr is touched. The copy is built once per set of variants (its
+folder is named after their hash) and reused by every later process, so a process that is killed
+leaves nothing behind to pile up.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +70,30 @@ def variant_text(voice_id: str, v: Variant) -> str:
         "consonants 125 125",
     ]
     return "\n".join(lines) + "\n"
+
+
+def ensure_data_dir(system_data: Path, root: Path) -> Path:
+    """The folder to pass as ``espeak-ng --path``: ``root/<hash>``, built on first use.
+
+    Built in a scratch folder and renamed into place, so concurrent processes never see half of
+    it; the one that loses the race throws its copy away."""
+    digest = hashlib.sha256(str(system_data).encode())
+    for voice_id, variant in sorted(VARIANTS.items()):
+        digest.update(variant_text(voice_id, variant).encode())
+    target = root / digest.hexdigest()[:16]
+    if (target / "espeak-ng-data" / "voices" / "!v" / variant_name("alloy")).is_file():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
+    try:
+        build_data_dir(system_data, scratch)
+        os.rename(scratch, target)
+    except OSError:
+        if not target.is_dir():
+            raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
 
 
 def build_data_dir(system_data: Path, target: Path) -> Path:

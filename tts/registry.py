@@ -146,7 +146,7 @@ class TtsEngines:
 
     def _build(self, key: str) -> TtsEngine:
         if key == "espeak":
-            return EspeakEngine()
+            return EspeakEngine(data_root=self.config.models_dir / "espeak-ng")
         rate = self.config.silero_sample_rate
         if key == "silero":
             config = self.config

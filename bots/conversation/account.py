@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from billing import ledger
 from billing.usage import usage_report
+from bots.conversation import payments
 from bots.conversation.context import Turn
 from bots.model import Message
 from bots.texts import duration, say
@@ -34,9 +35,7 @@ async def start(turn: Turn, message: Message, args: str) -> None:
     key = "welcome_new" if turn.created else "welcome_back"
     await turn.say(key, name=_name(turn), balance=balance)
     if args == "buy":  # deep link t.me/<bot>?start=buy
-        from bots.conversation.payments import buy
-
-        await buy(turn, message, "")
+        await payments.buy(turn, message, "")
 
 
 async def help_(turn: Turn, message: Message, args: str) -> None:

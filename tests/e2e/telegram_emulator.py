@@ -70,7 +70,7 @@ class TelegramEmulator:
         self.files: dict[str, bytes] = {}
         self.members: dict[tuple[int, int], str] = {}
         self.webhook: dict[str, Any] | None = None
-        self.fail_next: dict[str, list[tuple[int, str, dict[str, Any] | None]]] = {}
+        self.fail_next: dict[str, list[tuple[int, str, dict[str, Any] | None, int]]] = {}
         self.pre_checkout_answers: dict[str, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
         self._new_update = asyncio.Condition()
@@ -132,8 +132,12 @@ class TelegramEmulator:
         self.calls.append(Call(method, params, files))
         injected = self.fail_next.get(method)
         if injected:
-            status, description, parameters = injected.pop(0)
-            return _error(status, description, parameters)
+            status, description, parameters, after = injected[0]
+            if after > 0:
+                injected[0] = (status, description, parameters, after - 1)
+            else:
+                injected.pop(0)
+                return _error(status, description, parameters)
         handler = getattr(self, f"_m_{method.lower()}", None)
         if handler is None:
             return _error(404, f"Not Found: method {method} is not emulated")
@@ -162,9 +166,10 @@ class TelegramEmulator:
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         self.members[(chat_id, user_id)] = status
 
-    def fail(self, method: str, status: int, description: str, **parameters: Any) -> None:
-        """Make the next call of ``method`` fail (e.g. 429 with ``retry_after=1``)."""
-        self.fail_next.setdefault(method, []).append((status, description, parameters or None))
+    def fail(self, method: str, status: int, description: str, *, after: int = 0, **parameters: Any) -> None:
+        """Make a call of ``method`` fail (e.g. 429 with ``retry_after=1``): the next one, or the
+        one after ``after`` more successful calls."""
+        self.fail_next.setdefault(method, []).append((status, description, parameters or None, after))
 
     def next_update_id(self) -> int:
         return next(self._update_ids)

@@ -27,9 +27,9 @@ RU_TEXT = "Сегодня хорошая погода, и мы идём в па�
 
 
 @pytest.fixture(scope="module")
-def engine() -> EspeakEngine:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> EspeakEngine:
     require(shutil.which("espeak-ng") is not None, "espeak-ng is not installed (apt-get install espeak-ng)")
-    return EspeakEngine()
+    return EspeakEngine(data_root=tmp_path_factory.mktemp("espeak-data"))
 
 
 def _audio(engine: EspeakEngine, text: str, **kwargs: object) -> tuple[np.ndarray, int]:
@@ -141,6 +141,17 @@ def test_streaming_encoder_sends_bytes_before_the_text_is_synthesized(engine: Es
     assert total > len(early)
     audio = pcm_from_bytes(early + b"".join(rest) + tail)
     assert encoder.duration_seconds == pytest.approx(audio.shape[0] / 16000, abs=0.1)
+
+
+def test_the_voice_folder_is_built_once_and_shared(engine: EspeakEngine) -> None:
+    list(engine.synthesize("Hi.", voice="alloy", language="en"))
+    (built,) = [p for p in engine.data_root.iterdir() if not p.name.startswith(".")]
+    variants = built / "espeak-ng-data" / "voices" / "!v"
+    assert {f"nagovori_{v}" for v in VOICE_IDS} <= {p.name for p in variants.iterdir()}
+    assert (variants / "f2").is_symlink()  # espeak-ng's own variants stay available
+    again = EspeakEngine(data_root=engine.data_root)  # e.g. the next process
+    list(again.synthesize("Hi.", voice="alloy", language="en"))
+    assert [p for p in engine.data_root.iterdir()] == [built]  # reused, no scratch folders left
 
 
 def test_missing_program_names_the_package(tmp_path: Path) -> None:
