@@ -141,9 +141,13 @@ class ProgressWatcher:
                 ahead = await jobs_ahead(session, job) if job is not None else 0
             if job is None or job.status in FINISHED:
                 return
-            waiting = job.status == JobStatus.QUEUED and ahead > 0 and not status.processing
-            text = say(status.lang, "status_queued", ahead=ahead)
-            if waiting and not await self._edit(status, text, time.monotonic()):
+            text = None
+            if job.status == JobStatus.QUEUED and ahead > 0 and not status.processing:
+                text = say(status.lang, "status_queued", ahead=ahead)
+            elif job.status == JobStatus.PROCESSING and not status.processing:
+                # Started before we subscribed: show the stored progress until events arrive.
+                text = progress_text(status.lang, job.progress or 0.0, None)
+            if text is not None and not await self._edit(status, text, time.monotonic()):
                 return
             await asyncio.sleep(self._poll_seconds)
 
