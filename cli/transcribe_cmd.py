@@ -21,7 +21,8 @@ from asr.registry import ENGINES, AsrEngines
 from asr.transcribe import TranscriptResult, transcribe_audio
 from cli.engine_config import asr_config
 from core.audio import decode_pcm, probe
-from core.errors import AudioTooLong, AudioTooShort, InvalidInput
+from core.errors import InvalidInput
+from core.services.transcriptions import check_duration
 from core.settings import Settings
 
 FORMATS = ("text", "json", "srt", "vtt")
@@ -75,19 +76,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput("--speakers takes exactly two comma-separated names.")
     info = probe(path)
     duration = info.duration_seconds
-    if duration < settings.min_audio_seconds:
-        raise AudioTooShort(
-            f"The audio is {duration:.1f} s long; the minimum is {settings.min_audio_seconds:g} s.",
-            duration=round(duration, 3),
-            minimum=settings.min_audio_seconds,
-        )
-    if duration > settings.max_audio_seconds:
-        raise AudioTooLong(
-            f"The audio is {duration:.0f} s long; the maximum is {settings.max_audio_seconds:g} s "
-            "(NAGOVORI_MAX_AUDIO_SECONDS).",
-            duration=round(duration, 3),
-            maximum=settings.max_audio_seconds,
-        )
+    check_duration(settings, duration)
     if args.channels == "split" and info.channels < 2:
         raise InvalidInput("--channels split needs a stereo recording; this file is mono.")
     engine = AsrEngines(asr_config(settings)).get(_model_id(args.engine or settings.asr_engine, args.model))

@@ -53,7 +53,7 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
         path = await rt.file_source(job).fetch(job, Path(tmp))
         info = await asyncio.to_thread(probe, path)
         # Telegram's duration was only metadata; the file itself decides (refunded if refused).
-        check_duration(rt.platform, info.duration_seconds)
+        check_duration(rt.platform.settings, info.duration_seconds)
         engine = await asyncio.to_thread(rt.asr.get, job.model)
         opts = job.options or {}
         channels: Literal["mix", "split"] = "split" if opts.get("channels") == "split" else "mix"

@@ -38,14 +38,13 @@ def estimate_seconds(text: str, speed: float) -> float:
     return math.ceil(len(text) / CHARS_PER_SECOND_FLOOR / speed) + 2
 
 
-async def request_speech(platform: Platform, user_id: str, request: SpeechRequest) -> SpeechJob:
-    """Validate the text, voice, format and speed, hold the estimate, queue the job."""
+def build_speech_job(platform: Platform, user_id: str, request: SpeechRequest) -> tuple[SpeechJob, int]:
+    """Validate the text, voice, format and speed; the (unsaved) job and the seconds to hold."""
     if not 0.25 <= request.speed <= 4.0:
         raise InvalidInput("speed must be between 0.25 and 4.0.", field="speed")
     get_voice(request.voice)
     fmt = check_format(request.audio_format)
     text, language = prepare_text(request.text, None if request.language == "auto" else request.language)
-    settings = platform.settings
     job = SpeechJob(
         user_id=user_id,
         source=request.source,
@@ -57,7 +56,13 @@ async def request_speech(platform: Platform, user_id: str, request: SpeechReques
         options={"engine": request.engine} if request.engine else {},
         delivery=dict(request.delivery) if request.delivery else None,
     )
-    hold = round_up(estimate_seconds(text, request.speed), settings.billing_quantum_seconds)
+    return job, round_up(estimate_seconds(text, request.speed), platform.settings.billing_quantum_seconds)
+
+
+async def request_speech(platform: Platform, user_id: str, request: SpeechRequest) -> SpeechJob:
+    """Hold the estimate and queue the job."""
+    job, hold = build_speech_job(platform, user_id, request)
+    settings = platform.settings
     async with platform.db.write() as session:
         sends = await admission.submit(
             session,

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from billing import ledger
-from billing.pricing import round_up
-from core.audio.encode import CONTENT_TYPES, FILE_EXTENSIONS, StreamingEncoder, check_format
+from core.audio.encode import CONTENT_TYPES, FILE_EXTENSIONS, StreamingEncoder
 from core.db.base import utcnow
 from core.db.models import SpeechJob
 from core.jobs import lifecycle
@@ -37,7 +36,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
-CHARS_PER_SECOND_FLOOR = 10.0  # the same upper estimate as queued speech jobs
 
 
 @dataclass
@@ -53,33 +51,21 @@ async def start_stream(
     platform: Platform, engines: TtsCatalog, user_id: str, request: SpeechRequest
 ) -> LiveSpeech:
     """Validate, load the engine, hold the estimate and start; errors here come before any byte."""
+    from core.services.speech import build_speech_job
     from tts.synthesize import synthesize
-    from tts.text import prepare_text
 
-    fmt = check_format(request.audio_format)
-    text, language = prepare_text(request.text, None if request.language == "auto" else request.language)
+    job, hold = build_speech_job(platform, user_id, request)
     engine = await asyncio.to_thread(engines.get, request.engine)
     # Validates voice, speed and text now, before anything is held or sent.
-    sentences = synthesize(engine, request.text, voice=request.voice, language=language, speed=request.speed)
-    settings = platform.settings
-    hold = round_up(len(text) / CHARS_PER_SECOND_FLOOR / request.speed + 2, settings.billing_quantum_seconds)
-    now = utcnow()
-    job = SpeechJob(
-        user_id=user_id,
-        source=request.source,
-        text=request.text,
-        voice=request.voice,
-        audio_format=fmt,
-        speed=request.speed,
-        language=language,
-        options={"stream": True, **({"engine": request.engine} if request.engine else {})},
-        status=JobStatus.PROCESSING,
-        attempts=1,
-        hold_seconds=hold,
-        dispatched_at=now,
-        started_at=now,
-        heartbeat_at=now,
+    sentences = synthesize(
+        engine, request.text, voice=request.voice, language=job.language or "auto", speed=request.speed
     )
+    now = utcnow()
+    job.options = {"stream": True, **job.options}
+    job.status = JobStatus.PROCESSING
+    job.attempts = 1
+    job.hold_seconds = hold
+    job.dispatched_at = job.started_at = job.heartbeat_at = now
     async with platform.db.write() as session:
         await lock_user(session, user_id)
         session.add(job)
@@ -88,7 +74,7 @@ async def start_stream(
     # Synthesis starts now, so that the first sentence is ready by the time the client reads.
     chunks = _run(platform, job, Claim(job.id, user_id, 1), sentences)
     first = await anext(chunks, b"")
-    return LiveSpeech(job, CONTENT_TYPES[fmt], _prepend(first, chunks))
+    return LiveSpeech(job, CONTENT_TYPES[job.audio_format or "mp3"], _prepend(first, chunks))
 
 
 async def _prepend(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:

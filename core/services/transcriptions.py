@@ -18,6 +18,7 @@ from core.jobs import admission, lifecycle
 from core.jobs.states import JobStatus
 from core.platform import Platform
 from core.services.uploads import uploaded_object
+from core.settings import Settings
 
 PRESETS = ("default", "verbatim", "remove_fillers", "concise")
 SOURCES = ("api", "telegram", "web", "cli")
@@ -41,9 +42,8 @@ class TranscriptionRequest:
     delivery: dict[str, Any] | None = None
 
 
-def check_duration(platform: Platform, seconds: float) -> None:
+def check_duration(settings: Settings, seconds: float) -> None:
     """Refuse audio outside [MIN_AUDIO_SECONDS, MAX_AUDIO_SECONDS] before anything is charged."""
-    settings = platform.settings
     if seconds < settings.min_audio_seconds:
         raise AudioTooShort(
             f"The audio is {seconds:.1f} s long; the minimum is {settings.min_audio_seconds:g} s.",
@@ -98,7 +98,7 @@ async def request_transcription(
         job.telegram_file_id = request.telegram_file_id
     else:
         raise InvalidInput("object_key is required.", field="object_key")
-    check_duration(platform, duration)
+    check_duration(platform.settings, duration)
     job.duration_seconds = duration
     settings = platform.settings
     async with platform.db.write() as session:
