@@ -14,6 +14,8 @@ from core.jobs.runtime import RuntimeHolder
 from core.jobs.speech_task import process_speech
 from core.jobs.transcribe_task import process_transcription
 
+DELIVERY_RETRIES = 12  # exponential backoff from 1 s, capped at a minute: about 7 minutes in all
+
 
 def declare_actors(broker: Broker, holder: RuntimeHolder, *, max_retries: int) -> dict[str, Actor[..., None]]:
     """Declare ``transcribe`` (asr), ``synthesize`` (tts) and ``deliver`` on ``broker``."""
@@ -27,13 +29,15 @@ def declare_actors(broker: Broker, holder: RuntimeHolder, *, max_retries: int) -
     async def deliver(job_id: str) -> None:
         await deliver_job(await holder.get(), job_id)
 
-    options = {"max_retries": max_retries, "time_limit": JOB_TIME_LIMIT_MS}
+    job_options = {"max_retries": max_retries, "time_limit": JOB_TIME_LIMIT_MS}
+    # Delivery only ever waits on Telegram (network errors, 429 with retry_after): retry it for
+    # longer; the reconciler re-sends what is still undelivered after that.
+    deliver_options = {"max_retries": DELIVERY_RETRIES, "time_limit": 10 * 60 * 1000}
     return {
         name: Actor(fn, broker=broker, actor_name=name, queue_name=queue, priority=0, options=options)
-        for fn, name, queue in (
-            (transcribe, "transcribe", "asr"),
-            (synthesize, "synthesize", "tts"),
-            # Delivery talks to Telegram: more retries, it only ever waits on the network.
-            (deliver, "deliver", "deliver"),
+        for fn, name, queue, options in (
+            (transcribe, "transcribe", "asr", job_options),
+            (synthesize, "synthesize", "tts", job_options),
+            (deliver, "deliver", "deliver", deliver_options),
         )
     }

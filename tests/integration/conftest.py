@@ -2,7 +2,8 @@
 
 SQLite: one migrated template per session, copied per test. PostgreSQL: a scratch database created
 and migrated once per session (on the server at NAGOVORI_TEST_POSTGRES_URL), emptied per test.
-Redis: database 15 of NAGOVORI_TEST_REDIS_URL, flushed per test. Under CI=true a missing server
+Redis: one of databases 1–13 of the server at NAGOVORI_TEST_REDIS_URL, picked by process id so
+that test runs side by side rarely share one, flushed per test. Under CI=true a missing server
 fails the test instead of skipping it.
 """
 
@@ -27,7 +28,10 @@ from tests.conftest import require
 POSTGRES_URL = os.environ.get(
     "NAGOVORI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("NAGOVORI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = (
+    os.environ.get("NAGOVORI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")[0]
+    + f"/{1 + os.getpid() % 13}"
+)
 
 
 def _plain_dsn(url: str) -> str:

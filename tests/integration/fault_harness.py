@@ -29,7 +29,7 @@ from billing.tables import LedgerEntry
 from core.audio.decode import read_pcm
 from core.audio.encode import encode_to_file
 from core.db.database import Database
-from core.db.models import Job
+from core.db.models import TranscriptionJob
 from core.settings import Settings
 from tests.conftest import REPO_ROOT, require
 
@@ -221,9 +221,10 @@ def worker_process(env: dict[str, str], log: Path, *, threads: int = 1) -> Itera
         worker.stop()
 
 
-async def job_row(db: Database, job_id: str) -> Job:
+async def job_row(db: Database, job_id: str) -> TranscriptionJob:
+    """The transcription job as the database has it now (every column loaded)."""
     async with db.read() as session:
-        job = await session.get(Job, job_id)
+        job = await session.get(TranscriptionJob, job_id)
     assert job is not None
     return job
 
