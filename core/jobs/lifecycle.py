@@ -4,6 +4,9 @@ A claim bumps ``attempts``; later writes of that worker name the attempt they be
 token), so a worker that was presumed dead and comes back cannot overwrite its successor's result.
 Every finishing step settles or releases the hold in the same transaction and re-admits the
 user's next waiting job.
+
+Lock order, the same everywhere so PostgreSQL never deadlocks: the user's row, then job rows,
+then the ledger's balance row (``admission.submit`` follows it too).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from billing.pricing import round_up
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Job
-from core.jobs.admission import admit
+from core.jobs.admission import admit, lock_user
 from core.jobs.states import JobStatus
 
 
@@ -86,6 +89,7 @@ async def complete(
     """Store the result, charge the billable seconds, release the rest, admit the next job.
     Returns what to send after commit, or None when this attempt no longer owns the job."""
     async with db.write() as session:
+        await lock_user(session, claim_.user_id)
         job = await _owned(session, claim_)
         if job is None:
             return None
@@ -109,6 +113,10 @@ async def fail(
     """Fail the job with a message people understand and give the whole hold back.
     With ``attempt``, only if that attempt still owns it; without, from any live state."""
     async with db.write() as session:
+        user_id = await session.scalar(select(Job.user_id).where(Job.id == job_id))
+        if user_id is None:
+            return None
+        await lock_user(session, user_id)
         query = select(Job).where(Job.id == job_id, Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING]))
         if attempt is not None:
             query = query.where(Job.attempts == attempt)
@@ -125,7 +133,8 @@ async def fail(
 
 
 async def cancel(session: AsyncSession, job: Job, *, max_active: int) -> list[tuple[str, str]]:
-    """Cancel a queued or processing job inside the caller's transaction; the hold goes back."""
+    """Cancel a queued or processing job inside the caller's transaction (which holds the user's
+    lock, see the module docstring); the hold goes back."""
     await _release(session, job)
     job.status = JobStatus.CANCELLED
     job.billed_seconds = 0

@@ -47,6 +47,7 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
     cutoff = now - stale_after
     report = ReconcileReport()
     sends: list[tuple[str, str]] = []
+    # Job rows only in this transaction; user locks are taken in their own (see lifecycle's lock order).
     async with platform.db.write() as session:
         silent = (
             await session.scalars(
@@ -73,35 +74,12 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
         for job_id, kind in lost:
             await session.execute(
                 update(Job)
-                .where(Job.id == job_id)
+                .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
                 .values(dispatched_at=now)
                 .execution_options(synchronize_session=False)
             )
             report.resent.append(job_id)
             sends.append((kind, job_id))
-        waiting_users = (
-            await session.scalars(
-                select(Job.user_id)
-                .where(Job.status == JobStatus.QUEUED, Job.dispatched_at.is_(None))
-                .distinct()
-            )
-        ).all()
-        for user_id in waiting_users:
-            admitted = await admit(session, user_id, max_active=settings.max_active_jobs)
-            report.admitted.extend(job_id for _, job_id in admitted)
-            sends.extend(admitted)
-        undelivered = (
-            await session.scalars(
-                select(Job.id).where(
-                    Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]),
-                    Job.delivery.is_not(None),
-                    Job.delivered_at.is_(None),
-                    Job.completed_at < cutoff,
-                )
-            )
-        ).all()
-        report.redelivered.extend(undelivered)
-        sends.extend(("deliver", job_id) for job_id in undelivered)
     for job_id in report.failed:
         more = await lifecycle.fail(
             platform.db,
@@ -112,6 +90,31 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
             max_active=settings.max_active_jobs,
         )
         sends.extend(more or [])
+    async with platform.db.read() as session:
+        waiting_users = (
+            await session.scalars(
+                select(Job.user_id)
+                .where(Job.status == JobStatus.QUEUED, Job.dispatched_at.is_(None))
+                .distinct()
+            )
+        ).all()
+        undelivered = (
+            await session.scalars(
+                select(Job.id).where(
+                    Job.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]),
+                    Job.delivery.is_not(None),
+                    Job.delivered_at.is_(None),
+                    Job.completed_at < cutoff,
+                )
+            )
+        ).all()
+    for user_id in waiting_users:
+        async with platform.db.write() as session:
+            admitted = await admit(session, user_id, max_active=settings.max_active_jobs)
+        report.admitted.extend(job_id for _, job_id in admitted)
+        sends.extend(admitted)
+    report.redelivered.extend(undelivered)
+    sends.extend(("deliver", job_id) for job_id in undelivered)
     await platform.queue.send_all(sends)
     return report
 

@@ -160,6 +160,7 @@ async def cancel_job(platform: Platform, user_id: str, job_id: str) -> Transcrip
     """Stop a queued or running job and give its minutes back; finished jobs are a Conflict."""
     settings = platform.settings
     async with platform.db.write() as session:
+        await admission.lock_user(session, user_id)  # lock order: user, job, balance
         job = await session.get(TranscriptionJob, job_id, with_for_update=True)
         if job is None or job.user_id != user_id or job.archived_at is not None:
             raise NotFound("Transcription not found.", id=job_id)
