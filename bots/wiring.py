@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from aiohttp import web
 
@@ -31,15 +33,47 @@ def messenger_factory(settings: Settings) -> MessengerFactory:
     return lambda: open_messenger(settings)
 
 
-def telegram_file_source(platform: Platform) -> TelegramFileSource:
+class SharedMessenger:
+    """One Bot API session for a worker runtime, opened on first use and closed with the runtime.
+
+    Opening a session per job costs a quarter of a second on every voice note (aiogram's session
+    close waits 250 ms); the HTTP clients of both frameworks serve concurrent requests.
+    """
+
+    def __init__(self, factory: MessengerFactory) -> None:
+        self._factory = factory
+        self._stack: AsyncExitStack | None = None
+        self._messenger: Messenger | None = None
+        self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[Messenger]:
+        """The shared messenger (a ``MessengerFactory`` whose context does not close it)."""
+        async with self._lock:
+            if self._messenger is None:
+                stack = AsyncExitStack()
+                self._messenger = await stack.enter_async_context(self._factory())
+                self._stack = stack
+        yield self._messenger
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            stack, self._stack, self._messenger = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()
+
+
+def telegram_file_source(platform: Platform, messenger: MessengerFactory | None = None) -> TelegramFileSource:
     """Downloads Telegram-hosted inputs for the ASR worker."""
     settings = platform.settings
-    return TelegramFileSource(messenger_factory(settings), download_limit=download_limit(settings))
+    return TelegramFileSource(
+        messenger or messenger_factory(settings), download_limit=download_limit(settings)
+    )
 
 
-def telegram_deliverer(platform: Platform) -> TelegramDeliverer:
+def telegram_deliverer(platform: Platform, messenger: MessengerFactory | None = None) -> TelegramDeliverer:
     """Sends finished Telegram jobs back to their chats (the ``deliver`` queue)."""
-    return TelegramDeliverer(platform, messenger_factory(platform.settings))
+    return TelegramDeliverer(platform, messenger or messenger_factory(platform.settings))
 
 
 def build_bot(

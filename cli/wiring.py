@@ -28,6 +28,8 @@ from tts.registry import TtsEngines
 
 log = logging.getLogger(__name__)
 
+WORKER_POLL_MS = 100
+
 
 @dataclass
 class Engines:
@@ -54,10 +56,17 @@ def runtime_holder(platform: Platform, engines: Engines) -> RuntimeHolder:
         worker_platform = platform.for_this_loop()
         runtime = WorkerRuntime(worker_platform, engines.asr, engines.tts)
         if platform.settings.telegram_token.get_secret_value():
-            from bots.wiring import telegram_deliverer, telegram_file_source
+            from bots.wiring import (
+                SharedMessenger,
+                messenger_factory,
+                telegram_deliverer,
+                telegram_file_source,
+            )
 
-            runtime.file_sources["telegram"] = telegram_file_source(worker_platform)
-            runtime.deliverers["telegram"] = telegram_deliverer(worker_platform)
+            messenger = SharedMessenger(messenger_factory(worker_platform.settings))
+            runtime.file_sources["telegram"] = telegram_file_source(worker_platform, messenger.open)
+            runtime.deliverers["telegram"] = telegram_deliverer(worker_platform, messenger.open)
+            runtime.closers.append(messenger.aclose)
         return runtime
 
     return RuntimeHolder(build)
@@ -77,11 +86,15 @@ async def running_workers(
     until the block ends, then stop them cleanly."""
     holder = runtime_holder(platform, engines)
     declare_actors(platform.broker, holder, max_retries=platform.settings.job_max_attempts)
-    platform.broker.add_middleware(CloseRuntimeOnShutdown(holder), before=AsyncIO)
+    platform.broker.add_middleware(CloseRuntimeOnShutdown(holder), after=AsyncIO)
     worker = None
     if consume:
         worker = Worker(
-            platform.broker, queues=set(queues), worker_threads=threads or platform.settings.worker_threads
+            platform.broker,
+            queues=set(queues),
+            worker_threads=threads or platform.settings.worker_threads,
+            # An idle Redis consumer otherwise polls once a second: a new job could wait that long.
+            worker_timeout=WORKER_POLL_MS,
         )
         worker.start()
     stop = asyncio.Event()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -71,6 +72,7 @@ class WorkerRuntime:
     tts: TtsProvider
     file_sources: dict[str, FileSource] = field(default_factory=dict)  # by job.source; "default" for objects
     deliverers: dict[str, Deliverer] = field(default_factory=dict)  # by job.source
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # run when the runtime closes
 
     def file_source(self, job: TranscriptionJob) -> FileSource:
         if job.telegram_file_id and "telegram" in self.file_sources:
@@ -95,6 +97,11 @@ class RuntimeHolder:
 
     async def close(self) -> None:
         if self._runtime is not None:
+            for close in self._runtime.closers:
+                try:
+                    await close()
+                except Exception:
+                    log.warning("a worker resource did not close cleanly", exc_info=True)
             await self._runtime.platform.close()
             self._runtime = None
 
@@ -102,7 +109,8 @@ class RuntimeHolder:
 class CloseRuntimeOnShutdown(Middleware):
     """Dispose of the runtime inside the workers' event loop as the worker shuts down.
 
-    Added before Dramatiq's AsyncIO middleware, whose own shutdown hook stops that loop.
+    Add it *after* Dramatiq's AsyncIO middleware: ``after_*`` hooks run in reverse order, so this
+    one runs while the loop AsyncIO stops in its own hook is still alive.
     """
 
     def __init__(self, holder: RuntimeHolder) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +13,7 @@ import numpy as np
 
 from asr.base import Segment, TranscriptionOptions
 from asr.transcribe import TranscriptResult, transcribe_audio
-from core.audio.decode import decode_pcm
+from core.audio.decode import SAMPLE_RATE, decode_pcm
 from core.audio.probe import probe
 from core.db.models import TranscriptionJob
 from core.jobs.execute import Outcome
@@ -59,8 +59,10 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
         channels: Literal["mix", "split"] = "split" if opts.get("channels") == "split" else "mix"
         labels = tuple(opts.get("speaker_labels") or ("Speaker 1", "Speaker 2"))
 
+        decoded: list[int] = []  # samples of each complete pass over the file
+
         def open_audio(mode: Literal["mix", "split"]) -> Iterable[np.ndarray]:
-            return decode_pcm(path, channels=mode)
+            return _counted(decode_pcm(path, channels=mode), decoded)
 
         def on_segment(segment: Segment, fraction: float) -> None:
             reporter.report(
@@ -84,13 +86,24 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
             speaker_labels=(str(labels[0]), str(labels[1])),
             on_segment=on_segment,
         )
+    # A header can claim more than the file holds (a cut-off or forged file): bill what was heard.
+    seconds = min(info.duration_seconds, max(decoded) / SAMPLE_RATE) if decoded else info.duration_seconds
     return Outcome(
-        billable_seconds=info.duration_seconds,
+        billable_seconds=seconds,
         fields={
             "transcript_text": result.text,
             "segments": [segment_dict(s) for s in result.segments],
             "detected_language": result.language,
-            "duration_seconds": info.duration_seconds,
+            "duration_seconds": seconds,
             "model": job.model or engine.model_id,
         },
     )
+
+
+def _counted(chunks: Iterable[np.ndarray], totals: list[int]) -> Iterator[np.ndarray]:
+    """Pass ``chunks`` through; once they are exhausted, append their sample count to ``totals``."""
+    samples = 0
+    for chunk in chunks:
+        samples += chunk.shape[-1]
+        yield chunk
+    totals.append(samples)

@@ -43,7 +43,7 @@ from tests.integration.fault_harness import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
-SPEECH_SECONDS = 60
+SPEECH_SECONDS = 40
 
 
 def fault_settings(tmp_path: Path, database_url: str, redis_url: str, **overrides: object) -> Settings:

@@ -1,0 +1,257 @@
+"""What the platform benchmarks share: services of their own (a private Redis, a scratch PostgreSQL
+database), ``nagovori serve`` / ``nagovori worker`` as real processes with an account and a key,
+and small statistics helpers.
+
+Nothing here touches the machine's own Redis databases or the developer's ``./var``: every run
+works in a temporary folder and drops what it created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_AUDIO = Path(os.environ.get("NAGOVORI_SHARED_AUDIO", ROOT.parent / "shared" / "audio"))
+POSTGRES_URL = os.environ.get(
+    "NAGOVORI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The ``p``-th percentile (0–100) by nearest rank; ``values`` need not be sorted."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+@contextlib.contextmanager
+def workdir(prefix: str) -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix=f"nagovori-bench-{prefix}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_redis(directory: Path) -> Iterator[str | None]:
+    """A redis-server of our own on a free loopback port (no persistence); None without the binary."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@contextlib.contextmanager
+def scratch_postgres() -> Iterator[str | None]:
+    """A database of its own on the PostgreSQL server the tests use; None when it is unreachable."""
+    import asyncpg
+
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
+    name = f"nagovori_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(dsn, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError):
+        yield None
+        return
+    try:
+        yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Deployment:
+    """Running ``nagovori`` processes, the account the benchmark uses and its key."""
+
+    base: str
+    key: str
+    user_id: str
+    env: dict[str, str]
+    directory: Path
+    server: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def start_worker(self, threads: int = 1) -> subprocess.Popen[bytes]:
+        """One more ``nagovori worker`` process; returns once it consumes."""
+        log = self.directory / f"worker-{len(self.workers) + 1}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "cli", "worker", "--threads", str(threads)],
+                env=self.env,
+                cwd=self.directory,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        self.workers.append(process)
+        deadline = time.monotonic() + 60
+        while "consuming" not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.1)
+        return process
+
+    def stop(self) -> None:
+        for process in [*self.workers, *([self.server] if self.server else [])]:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in [*self.workers, *([self.server] if self.server else [])]:
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+
+
+@contextlib.contextmanager
+def deployment(
+    directory: Path,
+    *,
+    database_url: str = "",
+    redis_url: str = "",
+    workers: int = 0,
+    worker_threads: int = 1,
+    minutes: float = 10_000,
+    serve: bool = True,
+    **settings: str,
+) -> Iterator[Deployment]:
+    """Migrate, create an account and key, start ``nagovori serve`` (embedded when no Redis) and
+    ``workers`` worker processes; stop them all (SIGTERM) at the end."""
+    from core.db.migrate import upgrade
+
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    database_url = database_url or f"sqlite+aiosqlite:///{directory / 'nagovori.db'}"
+    env = {
+        **os.environ,
+        "NAGOVORI_DATA_DIR": str(directory / "data"),
+        "NAGOVORI_DATABASE_URL": database_url,
+        "NAGOVORI_REDIS_URL": redis_url,
+        "NAGOVORI_SECRET_KEY": "bench-" + os.urandom(16).hex(),
+        "NAGOVORI_HOST": "127.0.0.1",
+        "NAGOVORI_PORT": str(port),
+        "NAGOVORI_PUBLIC_URL": base,
+        "NAGOVORI_ASR_ENGINE": "pocketsphinx",
+        "NAGOVORI_TTS_ENGINE": "espeak",
+        "NAGOVORI_WORKER_THREADS": str(worker_threads),
+        "NAGOVORI_RATE_LIMIT_PER_MINUTE": str(10**9),
+        "NAGOVORI_MAX_QUEUED_JOBS": str(10**6),
+        "NAGOVORI_LOG_LEVEL": "WARNING",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+        **{f"NAGOVORI_{name.upper()}": value for name, value in settings.items()},
+    }
+    upgrade(database_url)
+    user_id, key = asyncio.run(_account(database_url, minutes))
+    running = Deployment(base, key, user_id, env, directory)
+    try:
+        if serve:
+            log = directory / "serve.log"
+            with log.open("wb") as sink:
+                running.server = subprocess.Popen(
+                    [sys.executable, "-m", "cli", "serve"],
+                    env=env,
+                    cwd=directory,
+                    stdout=sink,
+                    stderr=subprocess.STDOUT,
+                )
+            _wait_healthy(running, log)
+        for _ in range(workers):
+            running.start_worker(worker_threads)
+        yield running
+    finally:
+        running.stop()
+
+
+def _wait_healthy(running: Deployment, log: Path, within: float = 60) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if running.server is not None and running.server.poll() is not None:
+            raise RuntimeError(f"nagovori serve exited:\n{log.read_text(errors='replace')[-3000:]}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{running.base}/healthz", timeout=2) as r:
+            if r.status == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nagovori serve did not become healthy:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+async def _account(database_url: str, minutes: float) -> tuple[str, str]:
+    from core.db.database import Database
+    from core.services import api_keys
+    from core.services.users import create_user
+
+    db = Database(database_url)
+    try:
+        user = await create_user(db, starting_minutes=minutes)
+        return user.id, (await api_keys.create_key(db, user.id, name="bench")).secret
+    finally:
+        await db.dispose()
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process (Linux ``/proc``), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
