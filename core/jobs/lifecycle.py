@@ -24,7 +24,7 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Job
 from core.jobs.admission import admit, lock_user
-from core.jobs.states import JobStatus
+from core.jobs.states import JobStatus, sources_for
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ async def fail(
         if user_id is None:
             return None
         await lock_user(session, user_id)
-        query = select(Job).where(Job.id == job_id, Job.status.in_([JobStatus.QUEUED, JobStatus.PROCESSING]))
+        query = select(Job).where(Job.id == job_id, Job.status.in_(sources_for(JobStatus.FAILED)))
         if attempt is not None:
             query = query.where(Job.attempts == attempt)
         job = await session.scalar(query.with_for_update())

@@ -15,7 +15,7 @@ from core.db.base import utcnow
 from core.db.models import TranscriptionJob
 from core.errors import AudioTooLong, AudioTooShort, Conflict, InvalidInput, NotFound
 from core.jobs import admission, lifecycle
-from core.jobs.states import JobStatus
+from core.jobs.states import JobStatus, can_transition, is_terminal
 from core.platform import Platform
 from core.services.uploads import uploaded_object
 from core.settings import Settings
@@ -164,7 +164,7 @@ async def cancel_job(platform: Platform, user_id: str, job_id: str) -> Transcrip
         job = await session.get(TranscriptionJob, job_id, with_for_update=True)
         if job is None or job.user_id != user_id or job.archived_at is not None:
             raise NotFound("Transcription not found.", id=job_id)
-        if job.status not in (JobStatus.QUEUED, JobStatus.PROCESSING):
+        if not can_transition(job.status, JobStatus.CANCELLED):
             raise Conflict(f"The job is already {job.status}.", status=job.status)
         sends = await lifecycle.cancel(session, job, max_active=settings.max_active_jobs)
     await platform.queue.send_all(sends)
@@ -177,7 +177,7 @@ async def archive_job(platform: Platform, user_id: str, job_id: str) -> None:
         job = await session.get(TranscriptionJob, job_id, with_for_update=True)
         if job is None or job.user_id != user_id or job.archived_at is not None:
             raise NotFound("Transcription not found.", id=job_id)
-        if job.status in (JobStatus.QUEUED, JobStatus.PROCESSING):
+        if not is_terminal(job.status):
             raise Conflict("The job is still running; cancel it first.", status=job.status)
         job.archived_at = utcnow()
 
