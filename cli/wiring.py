@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from dramatiq import Worker
 from dramatiq.middleware import AsyncIO
 
+from asr.isolated import IsolatedAsrEngines
 from asr.registry import AsrEngines
 from cli.engine_config import asr_config, tts_config
 from core.jobs.actors import declare_actors
@@ -29,6 +31,7 @@ from tts.registry import TtsEngines
 log = logging.getLogger(__name__)
 
 WORKER_POLL_MS = 100
+ENGINE_PROCESSES = "NAGOVORI_ENGINE_PROCESSES"  # read here until Settings has the field
 
 
 @dataclass
@@ -40,13 +43,42 @@ class Engines:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engines:
-        return cls(asr=AsrEngines(asr_config(settings)), tts=TtsEngines(tts_config(settings)))
+        processes = engine_processes(settings)
+        asr = (
+            IsolatedAsrEngines(asr_config(settings), processes=processes)
+            if processes
+            else AsrEngines(asr_config(settings))
+        )
+        return cls(asr=asr, tts=TtsEngines(tts_config(settings)))
+
+    def close(self) -> None:
+        """Stop the engine processes, if any (after the workers have stopped)."""
+        if isinstance(self.asr, IsolatedAsrEngines):
+            self.asr.close()
 
     def status(self) -> list[dict[str, Any]]:
         """Every model of every engine: present locally, ready to use."""
         return [asdict(m) | {"kind": "asr"} for m in self.asr.models()] + [
             asdict(m) | {"kind": "tts"} for m in self.tts.models()
         ]
+
+
+def engine_processes(settings: Settings) -> int:
+    """How many engine processes run the engines that hold the GIL (0: they run in this process).
+
+    ``NAGOVORI_ENGINE_PROCESSES``: a number, or ``auto`` (the default) — one per worker thread in
+    embedded mode, where the API shares the interpreter, and none in a ``nagovori worker``.
+    """
+    raw = str(getattr(settings, "engine_processes", None) or os.environ.get(ENGINE_PROCESSES, "auto"))
+    if raw.strip().lower() == "auto":
+        return settings.worker_threads if settings.embedded else 0
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ValueError(f"{ENGINE_PROCESSES} must be 'auto' or a whole number >= 0, not {raw!r}")
+    return count
 
 
 def runtime_holder(platform: Platform, engines: Engines) -> RuntimeHolder:
@@ -83,7 +115,7 @@ async def running_workers(
     reconcile: bool = True,
 ) -> AsyncIterator[RuntimeHolder]:
     """Declare the actors; with ``consume``, run Dramatiq worker threads and the reconciler
-    until the block ends, then stop them cleanly."""
+    until the block ends, then stop them cleanly, and then the engine processes."""
     holder = runtime_holder(platform, engines)
     declare_actors(platform.broker, holder, max_retries=platform.settings.job_max_attempts)
     platform.broker.add_middleware(CloseRuntimeOnShutdown(holder), after=AsyncIO)
@@ -108,3 +140,4 @@ async def running_workers(
         if worker is not None:
             # Running jobs get the timeout to finish; one cut short is re-queued by the reconciler.
             await asyncio.to_thread(worker.stop, 10_000)
+        await asyncio.to_thread(engines.close)

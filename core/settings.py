@@ -36,7 +36,7 @@ class Settings(BaseSettings):
 
     # Engines
     asr_engine: Literal["whisper", "vosk", "pocketsphinx"] = "whisper"
-    whisper_model: str = "small"
+    whisper_model: str = "base"  # bundled with the install: works offline
     whisper_threads: int = Field(0, ge=0)  # 0: let CTranslate2 choose
     vosk_model: str = "en"
     tts_engine: Literal["silero", "espeak"] = "silero"

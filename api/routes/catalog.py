@@ -1,4 +1,5 @@
-"""``GET /v1/models`` and ``GET /v1/capabilities``: what this server can do right now."""
+"""``GET /v1/models``, ``GET /v1/models/{id}`` and ``GET /v1/capabilities``: what this server can do
+right now."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from api.schemas.common import dump
 from api.schemas.tts import Voice
 from api.state import PLATFORM, catalog
 from core.audio.encode import FORMATS
+from core.errors import NotFound
 from core.services.catalog import OPENAI_ASR_ALIASES, OPENAI_TTS_ALIASES, ModelView, voices
 from core.services.subtitles import FORMATS as SUBTITLE_FORMATS
 
@@ -35,7 +37,13 @@ FEATURES = [
 ]
 
 
-def _entry(model: ModelView, alias_of: str | None = None, alias: str | None = None) -> ModelEntry:
+def _entry(model: ModelView, alias: str | None = None) -> ModelEntry:
+    """The model as listed; as an OpenAI ``alias`` (``whisper-1``…), the default it maps onto."""
+    detail = model.detail
+    if alias is not None:
+        detail = f"OpenAI's name, mapped onto the default {model.kind} model {model.id}" + (
+            f"; {detail}" if detail else ""
+        )
     return ModelEntry(
         id=alias or model.id,
         kind=model.kind,
@@ -44,8 +52,11 @@ def _entry(model: ModelView, alias_of: str | None = None, alias: str | None = No
         present=model.present,
         ready=model.ready,
         default=model.default and alias is None,
-        alias_of=alias_of,
-        detail=model.detail,
+        alias_of=model.id if alias is not None else None,
+        detail=detail,
+        origin=model.origin,
+        size_bytes=model.size_bytes,
+        tasks=list(model.tasks),
     )
 
 
@@ -65,8 +76,27 @@ async def models_handler(request: web.Request) -> web.Response:
     for kind, aliases in (("asr", OPENAI_ASR_ALIASES), ("tts", OPENAI_TTS_ALIASES)):
         default = next((m for m in models if m.kind == kind and m.default), None)
         if default is not None:
-            data += [_entry(default, alias_of=default.id, alias=a) for a in aliases]
+            data += [_entry(default, alias=a) for a in aliases]
     return web.json_response(dump(ModelList(data=data)))
+
+
+@routes.get("/v1/models/{id}")
+@operation(
+    "Get one speech model",
+    tags=TAGS,
+    description="One entry of `GET /v1/models` (OpenAI's model object plus our fields; the SDK's "
+    "`models.retrieve`). OpenAI's names (`whisper-1`, `tts-1`, …) answer with the default model they "
+    "map onto, `alias_of` naming it.",
+    responses={200: ModelEntry},
+    errors=(404, 503),
+)
+async def model_handler(request: web.Request) -> web.Response:
+    model_id = request.match_info["id"]
+    found = await asyncio.to_thread(catalog(request).find, model_id)
+    if found is None:
+        raise NotFound(f"No model '{model_id}' here; GET /v1/models lists them.", id=model_id)
+    model, alias = found
+    return web.json_response(dump(_entry(model, alias)))
 
 
 def _kind(models: list[ModelView], kind: str) -> KindCapabilities:

@@ -67,7 +67,8 @@ async def list_transcriptions_handler(request: web.Request) -> web.Response:
     "Create a transcription job",
     tags=TAGS,
     description="Starts transcribing a file uploaded through `POST /v1/uploads/presign`. The file is "
-    "measured and its length held from the balance; the job's real length is charged when it completes.",
+    "measured and its length held from the balance; the job's real length is charged when it completes. "
+    'With `task: "translate"` the transcript is in English (billed the same way).',
     body=CreateTranscription,
     responses={201: Transcription},
     errors=(400, 402, 404, 413, 503),
@@ -75,7 +76,7 @@ async def list_transcriptions_handler(request: web.Request) -> web.Response:
 async def create_transcription_handler(request: web.Request) -> web.Response:
     body = await json_body(request, CreateTranscription)
     platform = request.app[PLATFORM]
-    model = await asyncio.to_thread(catalog(request).check_asr_model, body.model, body.language)
+    model = await asyncio.to_thread(catalog(request).check_asr_model, body.model, body.language, body.task)
     options: dict[str, object] = {"word_timestamps": body.word_timestamps, "channels": body.channels}
     if body.prompt:
         options["prompt"] = body.prompt
@@ -97,6 +98,7 @@ async def create_transcription_handler(request: web.Request) -> web.Response:
             model=model,
             preset=body.chunk_prompt_preset,
             source=body.source_channel,
+            task=body.task,
             options=options,
         ),
     )

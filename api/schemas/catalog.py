@@ -24,6 +24,16 @@ class ModelEntry(BaseModel):
     default: bool = Field(description="Used when a request names no model")
     alias_of: str | None = Field(None, description="For OpenAI's names: the model they map to")
     detail: str = ""
+    origin: str | None = Field(
+        None,
+        description="Where its files come from: bundled (assembled from pinned packages), downloaded "
+        "(fetched from a model hub), local (a directory the operator gave), system (an installed "
+        "package or program); null when the engine does not say",
+    )
+    size_bytes: int | None = Field(None, description="Size of its files on disk, when known")
+    tasks: list[Literal["transcribe", "translate"]] = Field(
+        default_factory=list, description='ASR models: what `task` can ask of it ("translate": into English)'
+    )
 
 
 class ModelList(BaseModel):

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible audio routes' bodies (what the official ``openai`` package sends and reads)."""
+"""The OpenAI-compatible routes' bodies (what the official ``openai`` package sends and reads)."""
 
 from __future__ import annotations
 
@@ -11,21 +11,40 @@ from api.schemas.common import QueryParams
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 
 
-class TranscriptionForm(QueryParams):
-    """The multipart fields besides ``file`` (validated like a query: unknown fields are ignored)."""
+class TranslationForm(QueryParams):
+    """``POST /v1/audio/translations``' multipart fields besides ``file`` (unknown fields are ignored,
+    as OpenAI's SDKs add new ones)."""
 
     model: str = Field(
         min_length=1, max_length=64, description='"whisper-1" (and gpt-4o-*) map to the default'
     )
-    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$")
     prompt: str | None = Field(None, max_length=1000)
     response_format: ResponseFormat = "json"
     temperature: float | None = Field(None, ge=0, le=1, description="Accepted and ignored")
+
+
+class TranscriptionForm(TranslationForm):
+    """``POST /v1/audio/transcriptions``: a translation's fields and the language, word timestamps
+    and streaming."""
+
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$")
     timestamp_granularities: list[Literal["word", "segment"]] = Field(
         default_factory=lambda: ["segment"],  # type: ignore[arg-type]
         alias="timestamp_granularities[]",
     )
     stream: bool = False
+
+
+class TranslationFormSchema(BaseModel):
+    """``multipart/form-data`` for ``POST /v1/audio/translations`` (documentation only)."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="The audio file, any language")
+    model: str = Field(
+        examples=["whisper-1"], description="A model that can translate (multilingual Whisper)"
+    )
+    prompt: str | None = Field(None, description="Context in English that helps recognition")
+    response_format: ResponseFormat = "json"
+    temperature: float | None = None
 
 
 class TranscriptionFormSchema(BaseModel):
@@ -74,7 +93,9 @@ class OpenAIUsage(BaseModel):
 
 
 class OpenAIVerboseTranscription(BaseModel):
-    task: Literal["transcribe"] = "transcribe"
+    """``verbose_json`` of a transcription or a translation (whose ``language`` is "en", its text's)."""
+
+    task: Literal["transcribe", "translate"] = "transcribe"
     language: str
     duration: float
     text: str

@@ -12,6 +12,7 @@ from core.db.models import TranscriptionJob
 
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
 Preset = Literal["default", "verbatim", "remove_fillers", "concise"]
+Task = Literal["transcribe", "translate"]
 LANGUAGE_PATTERN = r"^(auto|[a-z]{2,3})$"
 
 
@@ -32,6 +33,11 @@ class CreateTranscription(RequestBody):
         None,
         max_length=64,
         description="A model id from GET /v1/models (or an engine name); omitted: the server's default",
+    )
+    task: Task = Field(
+        "transcribe",
+        description='"translate": the text in English, whatever language is spoken (multilingual Whisper '
+        "models only; others are a 400 `unsupported_task`). `language` then names the spoken language",
     )
     chunk_prompt_preset: Preset = "default"
     pricing_mode: Literal["free_test", "package"] | None = None
@@ -92,6 +98,7 @@ class Transcription(BaseModel):
     language: str
     detected_language: str | None
     model: str | None
+    task: Task = Field(description='"translate": the transcript is in English')
     chunk_prompt_preset: str
     source_channel: str
     pricing_mode: str | None
@@ -157,6 +164,7 @@ def transcription_view(job: TranscriptionJob) -> Transcription:
         language=job.language or "auto",
         detected_language=job.detected_language,
         model=job.model,
+        task="translate" if options.get("task") == "translate" else "transcribe",
         chunk_prompt_preset=str(options.get("preset", "default")),
         source_channel=job.source,
         pricing_mode=options.get("pricing_mode"),

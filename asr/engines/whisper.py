@@ -3,13 +3,12 @@
 The stream is read in blocks of up to ten minutes, each cut at a pause, so a long recording never
 sits in memory whole; each block goes through faster-whisper with its Silero VAD on (no text
 invented over silence) and the tail of the previous block as context. The language is decided
-once, on the first block, within the caller's allow-list when there is one.
+once, by faster-whisper itself on the first block, within the caller's allow-list when there is one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +47,59 @@ class WhisperEngine:
     def transcribe(
         self, audio: Iterable[np.ndarray], *, duration: float, options: TranscriptionOptions
     ) -> tuple[TranscriptionInfo, Iterator[Segment]]:
-        """Detect the language on the first block, then recognize block after block lazily."""
+        """Recognize block after block lazily; the language is decided on the first block."""
         self._check(options)
         blocks = pause_blocks(audio, block_seconds=BLOCK_SECONDS)
         first = next(blocks, None)
         if first is None:
             return TranscriptionInfo(self._fallback_language(options), 0.0, duration), iter(())
-        language, probability = self._language(first[1], options)
+        language, probability, pieces = self._first_block(first[1], options)
         info = TranscriptionInfo(language=language, language_probability=probability, duration=duration)
-        return info, self._segments(chain([first], blocks), language, options)
+        return info, self._segments(first, pieces, blocks, language, options)
+
+    def _first_block(self, samples: np.ndarray, options: TranscriptionOptions) -> tuple[str, float, Any]:
+        """The language, how sure we are, and the first block's pending segments.
+
+        faster-whisper detects the language inside ``transcribe`` on the audio its VAD already
+        kept, so auto-detection costs no separate VAD and feature pass. Only when an allow-list
+        overrules its choice, or the verbatim prompt must be in the detected language, is the block
+        started again with the language fixed.
+        """
+        detect = options.language == "auto" and self.multilingual
+        if not detect:
+            language = options.language if options.language != "auto" else "en"
+            return language, 1.0, self._run(samples, language, options, "")
+        pieces, info = self._start(samples, None, options, "")
+        if info.duration_after_vad <= 0:
+            return self._fallback_language(options), 0.0, iter(())  # no speech: nothing to recognize
+        ranked = [(str(code), float(p)) for code, p in info.all_language_probs or ()]
+        allowed = [(code, p) for code, p in ranked if not options.languages or code in options.languages]
+        if not allowed:
+            return self._fallback_language(options), 0.0, iter(())
+        code, best = max(allowed, key=lambda item: item[1])
+        total = sum(p for _, p in allowed)
+        # Within an allow-list the figure is the share among the allowed languages.
+        probability = round(best / total if total > 0 else 0.0, 4)
+        if code != info.language or options.preset == "verbatim":
+            pieces = self._run(samples, code, options, "")
+        return code, probability, pieces
+
+    def _run(self, samples: np.ndarray, language: str, options: TranscriptionOptions, context: str) -> Any:
+        return self._start(samples, language, options, context)[0]
+
+    def _start(
+        self, samples: np.ndarray, language: str | None, options: TranscriptionOptions, context: str
+    ) -> tuple[Any, Any]:
+        with library_errors(self.name, self.model_id):
+            return self._model.transcribe(
+                samples,
+                language=language if self.multilingual else None,
+                task=options.task,
+                vad_filter=True,
+                word_timestamps=options.word_timestamps,
+                initial_prompt=self._prompt(options, language or "en", context),
+                hotwords=" ".join(options.terms) or None,
+            )
 
     def _check(self, options: TranscriptionOptions) -> None:
         wanted = [options.language] if options.language != "auto" else list(options.languages)
@@ -81,42 +124,18 @@ class WhisperEngine:
             return options.language
         return options.languages[0] if options.languages else "en"
 
-    def _language(self, samples: np.ndarray, options: TranscriptionOptions) -> tuple[str, float]:
-        """The language to use and how sure we are, restricted to the allow-list."""
-        if options.language != "auto":
-            return options.language, 1.0
-        if not self.multilingual:
-            return "en", 1.0
-        with library_errors(self.name, self.model_id):
-            from faster_whisper.vad import get_speech_timestamps
-
-            if not get_speech_timestamps(samples):
-                return self._fallback_language(options), 0.0
-            _, _, ranked = self._model.detect_language(samples, vad_filter=True)
-        probs = [(code, float(p)) for code, p in ranked if not options.languages or code in options.languages]
-        if not probs:
-            return self._fallback_language(options), 0.0
-        code, best = max(probs, key=lambda item: item[1])
-        total = sum(p for _, p in probs)
-        # Within an allow-list the figure is the share among the allowed languages.
-        return code, round(best / total if total > 0 else 0.0, 4)
-
     def _segments(
-        self, blocks: Iterator[tuple[float, np.ndarray]], language: str, options: TranscriptionOptions
+        self,
+        first: tuple[float, np.ndarray],
+        pieces: Any,
+        blocks: Iterator[tuple[float, np.ndarray]],
+        language: str,
+        options: TranscriptionOptions,
     ) -> Iterator[Segment]:
         context = ""
-        for offset, samples in blocks:
+        offset, samples = first
+        while True:
             block_end = offset + samples.size / SAMPLE_RATE
-            with library_errors(self.name, self.model_id):
-                pieces, _ = self._model.transcribe(
-                    samples,
-                    language=language if self.multilingual else None,
-                    task=options.task,
-                    vad_filter=True,
-                    word_timestamps=options.word_timestamps,
-                    initial_prompt=self._prompt(options, language, context),
-                    hotwords=" ".join(options.terms) or None,
-                )
             while True:
                 with library_errors(self.name, self.model_id):
                     piece = next(pieces, None)
@@ -126,6 +145,11 @@ class WhisperEngine:
                 if segment is not None:
                     context = (context + " " + segment.text)[-CONTEXT_CHARS:]
                     yield segment
+            following = next(blocks, None)
+            if following is None:
+                return
+            offset, samples = following
+            pieces = self._run(samples, language, options, context)
 
     def _prompt(self, options: TranscriptionOptions, language: str, context: str) -> str | None:
         parts = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from asr.base import Segment, TranscriptionOptions
+from asr.isolated import stop_when
 from asr.transcribe import TranscriptResult, transcribe_audio
 from core.audio.decode import SAMPLE_RATE, decode_pcm
 from core.audio.probe import probe
@@ -62,7 +63,7 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
         decoded: list[int] = []  # samples of each complete pass over the file
 
         def open_audio(mode: Literal["mix", "split"]) -> Iterable[np.ndarray]:
-            return _counted(decode_pcm(path, channels=mode), decoded)
+            return _counted(decode_pcm(path, channels=mode), decoded, reporter.check)
 
         def on_segment(segment: Segment, fraction: float) -> None:
             reporter.report(
@@ -76,16 +77,19 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
                 },
             )
 
-        result: TranscriptResult = await asyncio.to_thread(
-            transcribe_audio,
-            engine,
-            open_audio,
-            duration=info.duration_seconds,
-            options=options_for(job),
-            channels=channels,
-            speaker_labels=(str(labels[0]), str(labels[1])),
-            on_segment=on_segment,
-        )
+        # A cancelled job stops between chunks and segments; an isolated engine also while it
+        # decodes (its process is stopped).
+        with stop_when(reporter.check):
+            result: TranscriptResult = await asyncio.to_thread(
+                transcribe_audio,
+                engine,
+                open_audio,
+                duration=info.duration_seconds,
+                options=options_for(job),
+                channels=channels,
+                speaker_labels=(str(labels[0]), str(labels[1])),
+                on_segment=on_segment,
+            )
     # A header can claim more than the file holds (a cut-off or forged file): bill what was heard.
     seconds = min(info.duration_seconds, max(decoded) / SAMPLE_RATE) if decoded else info.duration_seconds
     return Outcome(
@@ -100,10 +104,14 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
     )
 
 
-def _counted(chunks: Iterable[np.ndarray], totals: list[int]) -> Iterator[np.ndarray]:
-    """Pass ``chunks`` through; once they are exhausted, append their sample count to ``totals``."""
+def _counted(
+    chunks: Iterable[np.ndarray], totals: list[int], check: Callable[[], None]
+) -> Iterator[np.ndarray]:
+    """Pass ``chunks`` through (``check`` before each: it raises once the job is abandoned); once
+    they are exhausted, append their sample count to ``totals``."""
     samples = 0
     for chunk in chunks:
+        check()
         samples += chunk.shape[-1]
         yield chunk
     totals.append(samples)

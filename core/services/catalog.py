@@ -70,6 +70,15 @@ class UnsupportedLanguage(InvalidInput):
     code = "unsupported_language"
 
 
+class UnsupportedTask(InvalidInput):
+    """The chosen model cannot do the requested task (translating needs a multilingual Whisper)."""
+
+    code = "unsupported_task"
+
+
+TASKS = ("transcribe", "translate")
+
+
 @dataclass(frozen=True)
 class ModelView:
     """One row of ``GET /v1/models``."""
@@ -82,6 +91,13 @@ class ModelView:
     ready: bool
     default: bool
     detail: str
+    origin: str | None = None  # "bundled" | "downloaded" | "local" | "system"; None: not reported
+    size_bytes: int | None = None
+    tasks: tuple[str, ...] = ()  # ASR only: "transcribe", and "translate" where the model can
+
+    @property
+    def can_translate(self) -> bool:
+        return "translate" in self.tasks
 
 
 class Catalog:
@@ -126,16 +142,30 @@ class Catalog:
     def default_asr(self) -> ModelView | None:
         return next((m for m in self.models() if m.kind == "asr" and m.default), None)
 
-    def check_asr_model(self, model: str | None, language: str) -> str | None:
+    def find(self, model_id: str) -> tuple[ModelView, str | None] | None:
+        """The model ``GET /v1/models/{id}`` shows, and for OpenAI's names the alias it was asked as."""
+        models = self.models()
+        match = next((m for m in models if m.id == model_id), None)
+        if match is not None:
+            return match, None
+        for kind, aliases in (("asr", OPENAI_ASR_ALIASES), ("tts", OPENAI_TTS_ALIASES)):
+            default = next((m for m in models if m.kind == kind and m.default), None)
+            if model_id in aliases and default is not None:
+                return default, model_id
+        return None
+
+    def check_asr_model(self, model: str | None, language: str, task: str = "transcribe") -> str | None:
         """The model id to store on the job (None: the default), or a 400 explaining why not.
 
         Accepts model ids, engine names and OpenAI's model names (mapped to the default). A known
         model that is not on disk yet is accepted: the worker may fetch it (Whisper and Vosk
-        download on first use when online), and fails the job with the reason, refunded, if not."""
+        download on first use when online), and fails the job with the reason, refunded, if not.
+        A model that cannot ``task`` is refused here, so that nobody waits for a job bound to fail."""
         if model is None or model in OPENAI_ASR_ALIASES:
             chosen = self.default_asr()
             if chosen is not None:
                 _check_language(chosen, language)
+                self._check_task(chosen, task)
             return None
         asr = [m for m in self.models() if m.kind == "asr"]
         match = next((m for m in asr if m.id == model), None)
@@ -149,20 +179,52 @@ class Catalog:
                 allowed=[m.id for m in asr],
             )
         _check_language(match, language)
+        self._check_task(match, task)
         return match.id
+
+    def _check_task(self, model: ModelView, task: str) -> None:
+        if task not in TASKS:
+            raise InvalidInput(f"Unknown task '{task}'; use one of: {', '.join(TASKS)}.", field="task")
+        if task in model.tasks:
+            return
+        able = [m.id for m in self.models() if m.kind == "asr" and task in m.tasks]
+        why = "it is English-only" if model.engine == "whisper" else f"{model.engine} only transcribes"
+        raise UnsupportedTask(
+            f"The model '{model.id}' cannot {task} ({why}); "
+            + (f"use one of: {', '.join(able)}." if able else "a multilingual Whisper model can."),
+            field="model",
+            task=task,
+            allowed=able,
+        )
 
 
 def _view(info: ModelInfo, kind: str, default: bool) -> ModelView:
+    languages = tuple(info.languages)
+    # origin and size_bytes are newer fields of the registries' ModelStatus: read them if present.
+    size = getattr(info, "size_bytes", None)
     return ModelView(
         id=info.model_id,
         kind=kind,
         engine=info.engine,
-        languages=tuple(info.languages),
+        languages=languages,
         present=bool(info.present),
         ready=bool(info.ready),
         default=default,
         detail=info.detail,
+        origin=getattr(info, "origin", None),
+        size_bytes=int(size) if size is not None else None,
+        tasks=_tasks(info.model_id, info.engine, languages) if kind == "asr" else (),
     )
+
+
+def _tasks(model_id: str, engine: str, languages: tuple[str, ...]) -> tuple[str, ...]:
+    """Only multilingual Whisper translates. Distil-Whisper and large-v3-turbo were not trained to
+    translate (they answer in the spoken language), so they are refused rather than mislead."""
+    name = model_id.lower()
+    english_only = languages == ("en",) or name.endswith(".en")
+    if engine != "whisper" or english_only or "distil" in name or "turbo" in name:
+        return ("transcribe",)
+    return TASKS
 
 
 def _check_language(model: ModelView, language: str) -> None:
@@ -200,10 +262,12 @@ __all__ = [
     "DEFAULT_VOICE",
     "OPENAI_ASR_ALIASES",
     "OPENAI_TTS_ALIASES",
+    "TASKS",
     "Catalog",
     "EngineCatalog",
     "ModelView",
     "UnknownModel",
     "UnsupportedLanguage",
+    "UnsupportedTask",
     "voices",
 ]

@@ -17,6 +17,7 @@ from core.errors import AudioTooLong, AudioTooShort, Conflict, InvalidInput, Not
 from core.jobs import admission, lifecycle
 from core.jobs.states import JobStatus, can_transition, is_terminal
 from core.platform import Platform
+from core.services.catalog import TASKS
 from core.services.uploads import uploaded_object
 from core.settings import Settings
 
@@ -38,6 +39,7 @@ class TranscriptionRequest:
     model: str | None = None
     preset: str = "default"
     source: str = "api"
+    task: str = "transcribe"
     options: dict[str, Any] = field(default_factory=dict)  # prompt, terms, word_timestamps, channels, ...
     delivery: dict[str, Any] | None = None
 
@@ -69,6 +71,8 @@ async def request_transcription(
         )
     if request.source not in SOURCES:
         raise InvalidInput(f"Unknown source channel '{request.source}'.", field="source_channel")
+    if request.task not in TASKS:
+        raise InvalidInput(f"Unknown task '{request.task}'; use one of: {', '.join(TASKS)}.", field="task")
     job = TranscriptionJob(
         user_id=user_id,
         source=request.source,
@@ -77,7 +81,7 @@ async def request_transcription(
         filename=request.filename,
         content_type=request.content_type,
         size_bytes=request.size_bytes,
-        options={"preset": request.preset, **request.options},
+        options={"preset": request.preset, **request.options, "task": request.task},
         delivery=request.delivery,
     )
     if request.object_key:

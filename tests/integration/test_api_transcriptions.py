@@ -249,3 +249,61 @@ async def test_requests_over_the_rate_limit_are_429_with_headers(idle_api: ApiEn
         assert response.status == 200  # per user
     async with api.http.get(f"{api.base}/healthz") as response:
         assert response.status == 200  # not under /v1
+
+
+async def test_translate_is_checked_against_the_model_before_anything_is_held(
+    tmp_path: Path, sqlite_template: Path, shared_audio: Path, bundled_models_dir: Path
+) -> None:
+    # Given PocketSphinx as the default and the bundled Whisper models on disk (none is loaded: no workers)
+    settings = api_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path), models_dir=bundled_models_dir)
+    async with live_api(settings, workers=False) as api:
+        key = await api.upload(shared_audio / SHORT)
+        before = await balance(api)
+        cases = [
+            ({"task": "summarize"}, "invalid_request", "task"),
+            ({"task": "translate"}, "unsupported_task", "model"),  # the default, PocketSphinx
+            ({"task": "translate", "model": "whisper-tiny.en"}, "unsupported_task", "model"),
+            ({"task": "translate", "model": "whisper-1"}, "unsupported_task", "model"),
+        ]
+        for fields, code, field in cases:
+            status, answer = await api.call("POST", "/v1/transcriptions", json={"object_key": key, **fields})
+            assert status == 400, (fields, answer)
+            assert answer["error"]["code"] == code and answer["error"]["field"] == field, answer
+        assert "whisper-base" in answer["error"]["allowed"] and "can" in answer["error"]["message"]
+        assert (await api.call("GET", "/v1/transcriptions"))[1]["count"] == 0
+        assert await balance(api) == before
+
+        # When a multilingual Whisper model is asked to translate
+        job = await api.transcribe(shared_audio / SHORT, task="translate", model="whisper-base")
+        # Then the job is queued with its task, its minutes held like any transcription's
+        assert job["task"] == "translate" and job["model"] == "whisper-base" and job["status"] == "queued"
+        status, read = await api.call("GET", f"/v1/transcriptions/{job['id']}")
+        assert read["task"] == "translate"
+        assert await balance(api) < before
+        plain = await api.transcribe(shared_audio / SHORT)
+        assert plain["task"] == "transcribe"
+
+
+async def test_models_are_listed_and_retrieved_with_origin_size_and_tasks(
+    tmp_path: Path, sqlite_template: Path, bundled_models_dir: Path
+) -> None:
+    settings = api_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path), models_dir=bundled_models_dir)
+    async with live_api(settings, workers=False) as api:
+        status, listing = await api.call("GET", "/v1/models")
+        assert status == 200
+        rows = {m["id"]: m for m in listing["data"]}
+        base, tiny, sphinx = rows["whisper-base"], rows["whisper-tiny.en"], rows["pocketsphinx-en"]
+        assert base["tasks"] == ["transcribe", "translate"] and "ru" in base["languages"]
+        assert tiny["tasks"] == sphinx["tasks"] == ["transcribe"]
+        assert all({"origin", "size_bytes", "ready", "present", "detail"} <= set(m) for m in rows.values())
+
+        status, one = await api.call("GET", "/v1/models/whisper-base")
+        assert status == 200 and one == base and one["object"] == "model"
+        status, alias = await api.call("GET", "/v1/models/whisper-1")
+        assert status == 200 and alias["id"] == "whisper-1" and alias["alias_of"] == "pocketsphinx-en"
+        assert "pocketsphinx-en" in alias["detail"] and alias["default"] is False
+        status, tts = await api.call("GET", "/v1/models/tts-1")
+        assert status == 200 and tts["kind"] == "tts" and tts["alias_of"]
+        status, missing = await api.call("GET", "/v1/models/gemma4-e2b-asr")
+        assert status == 404 and missing["error"]["code"] == "not_found"
+        assert missing["error"]["id"] == "gemma4-e2b-asr"

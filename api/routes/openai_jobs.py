@@ -1,0 +1,215 @@
+"""What the OpenAI-compatible audio routes share: reading the multipart form (the file stored as the
+user's upload), waiting for the job, and answering in OpenAI's response formats or as its SSE stream.
+
+Transcriptions and translations are the same kind of job (``task`` differs), so both routes answer
+through here; nothing in this module registers a route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDict
+
+from api.schemas.common import dump
+from api.schemas.openai import (
+    OpenAISegment,
+    OpenAITranscription,
+    OpenAIUsage,
+    OpenAIVerboseTranscription,
+    OpenAIWord,
+)
+from api.sse import EventStream
+from core.db.models import TranscriptionJob
+from core.errors import InvalidInput, NagovoriError, ServiceUnavailable
+from core.events import Event, job_channel
+from core.jobs.states import is_terminal
+from core.platform import Platform
+from core.services import subtitles, uploads
+from core.services.transcriptions import get_transcription
+
+CHUNK = 256 * 1024
+MAX_FIELD_BYTES = 8192
+POLL_SECONDS = 5.0
+INPUT_ERRORS = (
+    "invalid_audio",
+    "audio_too_short",
+    "audio_too_long",
+    "unsupported_language",
+    "invalid_option",
+)
+
+
+async def read_form(request: web.Request, platform: Platform, user_id: str) -> tuple[MultiDict[str], str]:
+    """The text fields, and the key of the uploaded ``file`` (streamed to the store, size-limited)."""
+    if not request.content_type.startswith("multipart/"):
+        raise InvalidInput("Send multipart/form-data with the audio in the field 'file'.")
+    fields: MultiDict[str] = MultiDict()
+    object_key = None
+    try:
+        async for part in await request.multipart():
+            object_key = await _read_part(part, platform, user_id, fields) or object_key
+    except (HttpProcessingError, ValueError, UnicodeError) as exc:
+        raise InvalidInput(f"The multipart body is malformed: {exc}") from exc
+    if object_key is None:
+        raise InvalidInput("The audio file is missing: send it as the multipart field 'file'.", field="file")
+    return fields, object_key
+
+
+async def _read_part(part: object, platform: Platform, user_id: str, fields: MultiDict[str]) -> str | None:
+    """Store a ``file`` part (returning its object key) or add a text field to ``fields``."""
+    if not isinstance(part, BodyPartReader) or not part.name:
+        return None
+    if part.name == "file":
+        presigned = await uploads.presign(platform, user_id, filename=part.filename or "audio")
+        await uploads.receive(
+            platform,
+            presigned.object_key,
+            _chunks(part),
+            max_bytes=platform.settings.max_upload_bytes,
+            sha256=None,
+            content_type=None,
+        )
+        return presigned.object_key
+    raw = await part.read_chunk(MAX_FIELD_BYTES + 1)
+    if len(raw) > MAX_FIELD_BYTES:
+        raise InvalidInput(f"The field '{part.name}' is too long.", field=part.name)
+    fields.add(part.name, raw.decode("utf-8", errors="replace"))
+    return None
+
+
+async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+    while chunk := await part.read_chunk(CHUNK):
+        yield chunk
+
+
+async def wait_for_job(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
+    """Until the job finishes: woken by its live events, re-reading the database now and then."""
+    async with platform.events.subscribe(job_channel(job_id)) as events:
+        inbox: asyncio.Queue[Event] = asyncio.Queue()
+        pump = asyncio.create_task(_pump(events, inbox))
+        try:
+            while True:
+                job = await get_transcription(platform, user_id, job_id)
+                if is_terminal(job.status):
+                    return job
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_terminal_event(inbox), timeout=POLL_SECONDS)
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+
+
+async def _pump(events: AsyncIterator[Event], inbox: asyncio.Queue[Event]) -> None:
+    async for event in events:
+        inbox.put_nowait(event)
+
+
+async def _terminal_event(inbox: asyncio.Queue[Event]) -> None:
+    while (await inbox.get()).get("type") not in ("done", "error", "status"):
+        pass
+
+
+def _failure(job: TranscriptionJob) -> NagovoriError:
+    message = job.error_message or f"The transcription {job.status}."
+    error: NagovoriError = (
+        InvalidInput(message) if job.error_code in INPUT_ERRORS else ServiceUnavailable(message)
+    )
+    error.code = job.error_code or job.status
+    return error
+
+
+def answer(job: TranscriptionJob, fmt: str, *, word_level: bool = False) -> web.Response:
+    """A finished job in OpenAI's ``response_format``; a failed one as the error it failed with."""
+    if job.status != "completed":
+        raise _failure(job)
+    text = job.transcript_text or ""
+    if fmt == "text":
+        return web.Response(text=text + "\n", content_type="text/plain", charset="utf-8")
+    if fmt in ("srt", "vtt"):
+        return web.Response(text=subtitles.render(job, fmt), content_type="text/plain", charset="utf-8")
+    usage = OpenAIUsage(seconds=round(job.duration_seconds or 0.0, 3))
+    if fmt == "json":
+        return web.json_response({**dump(OpenAITranscription(text=text)), "usage": dump(usage)})
+    return web.json_response(dump(_verbose(job, text, usage, word_level)))
+
+
+def _verbose(
+    job: TranscriptionJob, text: str, usage: OpenAIUsage, word_level: bool
+) -> OpenAIVerboseTranscription:
+    segments = subtitles.segments_of(job)
+    words = [OpenAIWord(word=w.text, start=w.start, end=w.end) for s in segments for w in s.words]
+    translated = (job.options or {}).get("task") == "translate"
+    return OpenAIVerboseTranscription(
+        task="translate" if translated else "transcribe",
+        # A translation's language is that of its text (as OpenAI's); the spoken one stays on the job.
+        language="en" if translated else job.detected_language or job.language or "en",
+        duration=round(job.duration_seconds or 0.0, 3),
+        text=text,
+        segments=[
+            OpenAISegment(
+                id=i,
+                seek=0,
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                tokens=[],
+                temperature=0.0,
+                avg_logprob=0.0,
+                compression_ratio=1.0,
+                no_speech_prob=0.0,
+            )
+            for i, s in enumerate(segments)
+        ],
+        words=words if word_level else None,
+        usage=usage,
+    )
+
+
+async def stream_transcript(
+    request: web.Request, platform: Platform, user_id: str, job_id: str
+) -> web.StreamResponse:
+    """OpenAI's streaming: data-only SSE events, deltas that concatenate to the text, then done."""
+    stream = EventStream(request, named=False)
+    sent: list[str] = []
+    async with platform.events.subscribe(job_channel(job_id)) as events:
+        inbox: asyncio.Queue[Event] = asyncio.Queue()
+        pump = asyncio.create_task(_pump(events, inbox))
+        try:
+            await stream.open()
+            job = await get_transcription(platform, user_id, job_id)
+            while not is_terminal(job.status):
+                try:
+                    event = await asyncio.wait_for(inbox.get(), timeout=POLL_SECONDS)
+                except TimeoutError:
+                    event = {"type": "status"}
+                if event.get("type") == "token" and str(event.get("text", "")).strip():
+                    delta = (" " if sent else "") + str(event["text"]).strip()
+                    sent.append(delta)
+                    await stream.send(None, {"type": "transcript.text.delta", "delta": delta})
+                elif event.get("type") in ("status", "done", "error"):
+                    job = await get_transcription(platform, user_id, job_id)
+            if job.status == "completed":
+                text = job.transcript_text or ""
+                if not sent and text:
+                    await stream.send(None, {"type": "transcript.text.delta", "delta": text})
+                await stream.send(None, {"type": "transcript.text.done", "text": text})
+            else:
+                error = _failure(job)
+                await stream.send(
+                    None, {"error": {"message": error.message, "type": "server_error", "code": error.code}}
+                )
+        except ConnectionResetError:
+            return stream.response
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+    with contextlib.suppress(ConnectionResetError):
+        await stream.close()
+    return stream.response

@@ -1,0 +1,299 @@
+"""Platform overhead on the real Whisper model: bare faster-whisper against a job, per clip.
+
+Whisper base (the bundled model, int8, 2 threads) over shared English and Russian clips of 2–11 s,
+language ``auto``:
+
+* bare: ``WhisperModel.transcribe(path, ...)`` in this process with the options the platform's
+  engine passes for a default job, timed until every segment has been consumed (decoding
+  included: faster-whisper reads the file itself);
+* platform: the clip is uploaded first (presign + PUT, not timed); then from
+  ``POST /v1/transcriptions`` until the job's SSE stream says ``done`` (status ``completed``), on
+  embedded (one ``nagovori serve``, SQLite) and distributed (``nagovori serve`` + a
+  ``nagovori worker`` process over a private Redis and a scratch PostgreSQL database).
+
+Each engine is warmed up once; the clips are taken in turn so that the machine's changing load
+falls on all of them alike; figures are medians of ``--repeats`` runs. The job's own timestamps
+split the added time into queueing (created → started) and the rest. Target: at most 1.10× or
++150 ms per job.
+
+    .venv/bin/python -m bench.bench_whisper_overhead [--repeats N] [--clips N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+
+from bench.stack import (  # noqa: E402
+    SHARED_AUDIO,
+    Deployment,
+    deployment,
+    median,
+    private_redis,
+    scratch_postgres,
+    verdict,
+    workdir,
+)
+
+MODELS_DIR = ROOT / "tests" / ".cache" / "models"  # shared with the tests' cache (git-ignored)
+THREADS = 2
+# Short to long, English and Russian; the first ``--clips`` are used.
+CLIPS = [
+    "en/s2p-lock_the_Front_Door.wav",
+    "ru/s2p-ru-01.wav",
+    "en/LJ001-0001.wav",
+    "ru/deepspeech-ru.wav",
+    "en/hotwords.mp3",
+    "en/LJ001-0004.wav",
+    "en/jfk.flac",
+]
+
+
+def whisper_base() -> Path:
+    """The bundled Whisper base model's CTranslate2 folder, assembled once."""
+    from bundled.assemble import ensure
+    from bundled.catalog import WHISPER_BASE
+
+    return ensure(WHISPER_BASE, MODELS_DIR)
+
+
+def whisper_settings(folder: Path) -> dict[str, str]:
+    """``deployment`` settings that make the platform transcribe with ``folder``."""
+    return {"asr_engine": "whisper", "whisper_model": str(folder), "whisper_threads": str(THREADS)}
+
+
+class BareWhisper:
+    """faster-whisper on its own, called as ``asr.engines.whisper`` calls it for a default job."""
+
+    def __init__(self, folder: Path) -> None:
+        from faster_whisper import WhisperModel
+
+        self.model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=THREADS)
+
+    def run(self, clip: Path) -> tuple[float, str]:
+        """(wall seconds, text) for one clip, every segment consumed."""
+        start = time.perf_counter()
+        segments, _ = self.model.transcribe(
+            str(clip),
+            language=None,  # auto: faster-whisper detects it on the first window it encodes
+            task="transcribe",
+            vad_filter=True,
+            word_timestamps=False,
+            initial_prompt=None,
+            hotwords=None,
+        )
+        text = " ".join(" ".join(s.text.split()) for s in segments)
+        return time.perf_counter() - start, text
+
+
+@dataclass(frozen=True)
+class JobTiming:
+    """One job seen from the client, with the server's own timestamps."""
+
+    seconds: float  # POST /v1/transcriptions → `done` received
+    queued: float  # created_at → started_at
+    working: float  # started_at → completed_at
+    text: str
+
+
+async def upload(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> str:
+    """Presign and PUT ``data``; the object key."""
+    async with http.post(
+        f"{platform.base}/v1/uploads/presign",
+        json={"filename": clip.name, "size_bytes": len(data)},
+        headers=platform.auth,
+    ) as response:
+        presigned = await response.json()
+        assert response.status == 200, presigned
+    async with http.put(presigned["upload_url"], data=data) as response:
+        assert response.status == 200, await response.text()
+    return str(presigned["object_key"])
+
+
+async def create_job(http: aiohttp.ClientSession, platform: Deployment, object_key: str) -> str:
+    async with http.post(
+        f"{platform.base}/v1/transcriptions",
+        json={"object_key": object_key, "language": "auto"},
+        headers=platform.auth,
+    ) as response:
+        job = await response.json()
+        assert response.status == 201, job
+    return str(job["id"])
+
+
+async def until_done(http: aiohttp.ClientSession, platform: Deployment, job_id: str) -> dict[str, Any]:
+    """Follow the job's SSE stream; the final job of its ``done`` event."""
+    async with http.get(
+        f"{platform.base}/v1/transcriptions/{job_id}/stream", headers=platform.auth
+    ) as response:
+        event = None
+        async for raw in response.content:
+            line = raw.decode().strip()
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "done":
+                final: dict[str, Any] = json.loads(line[5:])
+                return final
+    raise RuntimeError(f"the stream of job {job_id} ended without `done`")
+
+
+async def timed_job(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> JobTiming:
+    """Upload (untimed), then time one job from its creation to ``completed``."""
+    key = await upload(http, platform, clip, data)
+    start = time.perf_counter()
+    job_id = await create_job(http, platform, key)
+    final = await until_done(http, platform, job_id)
+    seconds = time.perf_counter() - start
+    assert final["status"] == "completed", final
+    created, started, completed = (
+        dt.datetime.fromisoformat(final[name]) for name in ("created_at", "started_at", "completed_at")
+    )
+    return JobTiming(
+        seconds=seconds,
+        queued=(started - created).total_seconds(),
+        working=(completed - started).total_seconds(),
+        text=str(final.get("text") or final.get("transcript_text") or ""),
+    )
+
+
+@dataclass
+class ClipResult:
+    audio: float
+    bare: list[float]
+    texts: set[str]
+    jobs: dict[str, list[JobTiming]]
+
+
+async def measure(
+    clips: list[Path], bare: BareWhisper, setups: dict[str, Deployment], repeats: int
+) -> dict[str, ClipResult]:
+    """Bare and platform runs per clip, interleaved; one unmeasured warm-up each first."""
+    from core.audio.probe import probe
+
+    files = {clip: clip.read_bytes() for clip in clips}
+    results = {
+        clip.name: ClipResult(probe(clip).duration_seconds, [], set(), {name: [] for name in setups})
+        for clip in clips
+    }
+    async with aiohttp.ClientSession() as http:
+        bare.run(clips[0])
+        for platform in setups.values():
+            await timed_job(http, platform, clips[0], files[clips[0]])
+        for _ in range(repeats):
+            for clip, data in files.items():
+                result = results[clip.name]
+                seconds, text = bare.run(clip)
+                result.bare.append(seconds)
+                result.texts.add(text)
+                for name, platform in setups.items():
+                    job = await timed_job(http, platform, clip, data)
+                    result.jobs[name].append(job)
+                    result.texts.add(job.text)
+    return results
+
+
+@contextlib.contextmanager
+def distributed(directory: Path, settings: dict[str, str]) -> Iterator[tuple[Deployment, str] | None]:
+    """``nagovori serve`` + one ``nagovori worker`` over a private Redis (and PostgreSQL)."""
+    with private_redis(directory) as redis_url:
+        if redis_url is None:
+            yield None
+            return
+        with (
+            scratch_postgres() as postgres_url,
+            deployment(
+                directory / "distributed",
+                database_url=postgres_url or "",
+                redis_url=redis_url,
+                workers=1,
+                **settings,
+            ) as platform,
+        ):
+            yield platform, "PostgreSQL" if postgres_url else "SQLite"
+
+
+def report(results: dict[str, ClipResult], setups: list[str], repeats: int) -> None:
+    print(
+        f"Whisper base (bundled, int8, {THREADS} threads), language auto; median of {repeats} runs per "
+        "clip after one warm-up; platform = POST /v1/transcriptions → SSE `done`, upload excluded"
+    )
+    print("target per job: platform <= 1.10 x bare, or at most +150 ms")
+    width = max(len(n) for n in results)
+    for setup in setups:
+        print(f"\n{setup}")
+        print(
+            f"{'clip':<{width}} {'audio s':>7} {'bare s':>7} {'platform s':>10} {'ratio':>6} "
+            f"{'added ms':>8} {'queued ms':>9} {'worker s':>8}  target"
+        )
+        met = True
+        ratios: list[float] = []
+        added: list[float] = []
+        for name, result in results.items():
+            bare = median(result.bare)
+            jobs = result.jobs[setup]
+            total = median([j.seconds for j in jobs])
+            ok = total <= 1.10 * bare or total - bare <= 0.150
+            met &= ok
+            ratios.append(total / bare)
+            added.append(total - bare)
+            print(
+                f"{name:<{width}} {result.audio:7.1f} {bare:7.3f} {total:10.3f} {total / bare:5.2f}x "
+                f"{(total - bare) * 1000:+8.0f} {median([j.queued for j in jobs]) * 1000:9.0f} "
+                f"{median([j.working for j in jobs]):8.3f}  {verdict(ok)}"
+            )
+        print(
+            f"{setup}: ratio {min(ratios):.2f}–{max(ratios):.2f}x, added {min(added) * 1000:+.0f} to "
+            f"{max(added) * 1000:+.0f} ms (median {median(added) * 1000:+.0f} ms); target on every clip: "
+            f"{verdict(met)}"
+        )
+    differing = [name for name, result in results.items() if len(result.texts) > 1]
+    print(
+        "\nsame text from bare and platform on every run: "
+        + ("yes" if not differing else f"no, differs on {', '.join(differing)}")
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_whisper_overhead")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per clip and setup (default: 3)")
+    parser.add_argument("--clips", type=int, default=len(CLIPS), help=f"clips to use (default: {len(CLIPS)})")
+    parser.add_argument("--no-distributed", action="store_true", help="embedded only")
+    args = parser.parse_args()
+    clips = [SHARED_AUDIO / name for name in CLIPS[: args.clips]]
+    missing = [str(c) for c in clips if not c.is_file()]
+    if missing:
+        print(f"shared clips not found: {', '.join(missing)}", file=sys.stderr)
+        return 1
+    folder = whisper_base()
+    settings = whisper_settings(folder)
+    bare = BareWhisper(folder)
+    with contextlib.ExitStack() as stack:
+        directory = stack.enter_context(workdir("whisper-overhead"))
+        running = {"embedded (SQLite)": stack.enter_context(deployment(directory / "embedded", **settings))}
+        if not args.no_distributed:
+            found = stack.enter_context(distributed(directory, settings))
+            if found is None:
+                print("distributed: redis-server is not installed, skipped")
+            else:
+                running[f"distributed (Redis + worker, {found[1]})"] = found[0]
+        results = asyncio.run(measure(clips, bare, running, args.repeats))
+    report(results, list(running), args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
