@@ -7,12 +7,14 @@ synthesized and encoded as a streamed MP3 (what ``POST /v1/tts/stream`` sends). 
 * total: seconds until the whole text is synthesized and encoded;
 * audio: seconds of speech produced; ×RT: audio seconds per wall second (higher is faster).
 
-espeak-ng runs when it is installed. Silero runs on the model NAGOVORI_SILERO_MODEL /
+espeak-ng runs when it is installed; Piper (the bundled neural English voice, ONNX with
+onnxruntime) when its voice package is installed and espeak-ng is there for the phonemes. Silero runs on the model NAGOVORI_SILERO_MODEL /
 NAGOVORI_MODELS_DIR name when one is present; otherwise on the tiny test model when the tests
 have built it (tests/.cache) — that measures the pipeline (loading, text preparation, SSML,
 encoding), not Silero's network, and is labelled as such.
 
-    .venv/bin/python -m bench.bench_tts
+    .venv/bin/python -m bench.bench_tts            # every engine found
+    .venv/bin/python -m bench.bench_tts piper      # only engines whose label contains "piper"
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 from core.audio.encode import StreamingEncoder  # noqa: E402
 from tts.base import MAX_TEXT_CHARS, TtsEngine  # noqa: E402
 from tts.espeak import EspeakEngine  # noqa: E402
+from tts.piper import PiperEngine  # noqa: E402
+from tts.piper_bundle import PIPER_MODEL_ID, ensure_piper_voice, piper_available  # noqa: E402
 from tts.silero import SileroEngine  # noqa: E402
 from tts.silero_catalog import SileroModelFile, resolve  # noqa: E402
 from tts.synthesize import synthesize  # noqa: E402
@@ -98,6 +102,12 @@ def engines() -> list[tuple[str, TtsEngine, tuple[str, ...]]]:
     else:
         print("espeak-ng: not installed, skipped")
     models_dir = Path(os.environ.get("NAGOVORI_MODELS_DIR", ROOT / "var" / "models"))
+    if espeak.binary() and piper_available(models_dir):
+        voice = PIPER_MODEL_ID.removeprefix("piper-")
+        piper = PiperEngine(lambda: ensure_piper_voice(models_dir), voice)
+        found.append((f"{PIPER_MODEL_ID} ({piper.threads} threads)", piper, ("en",)))
+    else:
+        print("piper: no voice package or no espeak-ng, skipped")
     real = {
         lang: f
         for lang, f in resolve(models_dir, os.environ.get("NAGOVORI_SILERO_MODEL", "")).items()
@@ -117,9 +127,12 @@ def engines() -> list[tuple[str, TtsEngine, tuple[str, ...]]]:
     return found
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    wanted = argv[0] if argv else ""
     print(f"{'engine':<42} {'lang':<4} {'text':<13} {'first byte':>10} {'total':>8} {'audio':>8} {'×RT':>7}")
     for label, engine, languages in engines():
+        if wanted not in label:
+            continue
         for language in languages:
             load_start = time.perf_counter()
             measure(engine, SENTENCES[language][0], language)  # loads the model; not counted below
@@ -135,4 +148,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -26,12 +26,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -41,6 +42,7 @@ import aiohttp  # noqa: E402
 from bench.stack import (  # noqa: E402
     SHARED_AUDIO,
     Deployment,
+    cpu_seconds,
     deployment,
     median,
     private_redis,
@@ -71,9 +73,16 @@ def whisper_base() -> Path:
     return ensure(WHISPER_BASE, MODELS_DIR)
 
 
-def whisper_settings(folder: Path) -> dict[str, str]:
-    """``deployment`` settings that make the platform transcribe with ``folder``."""
-    return {"asr_engine": "whisper", "whisper_model": str(folder), "whisper_threads": str(THREADS)}
+class WhisperSettings(TypedDict):
+    """``deployment`` settings that make the platform transcribe with a Whisper folder."""
+
+    asr_engine: str
+    whisper_model: str
+    whisper_threads: str
+
+
+def whisper_settings(folder: Path) -> WhisperSettings:
+    return WhisperSettings(asr_engine="whisper", whisper_model=str(folder), whisper_threads=str(THREADS))
 
 
 class BareWhisper:
@@ -84,9 +93,9 @@ class BareWhisper:
 
         self.model = WhisperModel(str(folder), device="cpu", compute_type="int8", cpu_threads=THREADS)
 
-    def run(self, clip: Path) -> tuple[float, str]:
-        """(wall seconds, text) for one clip, every segment consumed."""
-        start = time.perf_counter()
+    def run(self, clip: Path) -> tuple[float, float, str]:
+        """(wall seconds, CPU seconds, text) for one clip, every segment consumed."""
+        start, cpu = time.perf_counter(), time.process_time()
         segments, _ = self.model.transcribe(
             str(clip),
             language=None,  # auto: faster-whisper detects it on the first window it encodes
@@ -97,7 +106,7 @@ class BareWhisper:
             hotwords=None,
         )
         text = " ".join(" ".join(s.text.split()) for s in segments)
-        return time.perf_counter() - start, text
+        return time.perf_counter() - start, time.process_time() - cpu, text
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,7 @@ class JobTiming:
     """One job seen from the client, with the server's own timestamps."""
 
     seconds: float  # POST /v1/transcriptions → `done` received
+    cpu: float  # CPU seconds the deployment's processes used meanwhile
     queued: float  # created_at → started_at
     working: float  # started_at → completed_at
     text: str
@@ -154,16 +164,18 @@ async def until_done(http: aiohttp.ClientSession, platform: Deployment, job_id: 
 async def timed_job(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> JobTiming:
     """Upload (untimed), then time one job from its creation to ``completed``."""
     key = await upload(http, platform, clip, data)
-    start = time.perf_counter()
+    pids = platform.pids()
+    start, cpu = time.perf_counter(), cpu_seconds(pids)
     job_id = await create_job(http, platform, key)
     final = await until_done(http, platform, job_id)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, cpu_seconds(pids) - cpu
     assert final["status"] == "completed", final
     created, started, completed = (
         dt.datetime.fromisoformat(final[name]) for name in ("created_at", "started_at", "completed_at")
     )
     return JobTiming(
         seconds=seconds,
+        cpu=cpu,
         queued=(started - created).total_seconds(),
         working=(completed - started).total_seconds(),
         text=str(final.get("text") or final.get("transcript_text") or ""),
@@ -174,6 +186,7 @@ async def timed_job(http: aiohttp.ClientSession, platform: Deployment, clip: Pat
 class ClipResult:
     audio: float
     bare: list[float]
+    bare_cpu: list[float]
     texts: set[str]
     jobs: dict[str, list[JobTiming]]
 
@@ -186,7 +199,7 @@ async def measure(
 
     files = {clip: clip.read_bytes() for clip in clips}
     results = {
-        clip.name: ClipResult(probe(clip).duration_seconds, [], set(), {name: [] for name in setups})
+        clip.name: ClipResult(probe(clip).duration_seconds, [], [], set(), {name: [] for name in setups})
         for clip in clips
     }
     async with aiohttp.ClientSession() as http:
@@ -196,8 +209,9 @@ async def measure(
         for _ in range(repeats):
             for clip, data in files.items():
                 result = results[clip.name]
-                seconds, text = bare.run(clip)
+                seconds, cpu, text = bare.run(clip)
                 result.bare.append(seconds)
+                result.bare_cpu.append(cpu)
                 result.texts.add(text)
                 for name, platform in setups.items():
                     job = await timed_job(http, platform, clip, data)
@@ -207,7 +221,7 @@ async def measure(
 
 
 @contextlib.contextmanager
-def distributed(directory: Path, settings: dict[str, str]) -> Iterator[tuple[Deployment, str] | None]:
+def distributed(directory: Path, settings: WhisperSettings) -> Iterator[tuple[Deployment, str] | None]:
     """``nagovori serve`` + one ``nagovori worker`` over a private Redis (and PostgreSQL)."""
     with private_redis(directory) as redis_url:
         if redis_url is None:
@@ -226,45 +240,53 @@ def distributed(directory: Path, settings: dict[str, str]) -> Iterator[tuple[Dep
             yield platform, "PostgreSQL" if postgres_url else "SQLite"
 
 
-def report(results: dict[str, ClipResult], setups: list[str], repeats: int) -> None:
+def report(results: dict[str, ClipResult], setups: list[str], repeats: int, load: tuple[str, str]) -> None:
     print(
         f"Whisper base (bundled, int8, {THREADS} threads), language auto; median of {repeats} runs per "
         "clip after one warm-up; platform = POST /v1/transcriptions → SSE `done`, upload excluded"
     )
-    print("target per job: platform <= 1.10 x bare, or at most +150 ms")
+    print(f"load average (1, 5, 15 min) before: {load[0]}; after: {load[1]} (2 cores shared)")
+    print("target per job: platform <= 1.10 x bare, or at most +150 ms (wall time)")
+    print("CPU s: user + system seconds of this process (bare) / of the deployment's processes (platform)")
     width = max(len(n) for n in results)
     for setup in setups:
         print(f"\n{setup}")
         print(
             f"{'clip':<{width}} {'audio s':>7} {'bare s':>7} {'platform s':>10} {'ratio':>6} "
-            f"{'added ms':>8} {'queued ms':>9} {'worker s':>8}  target"
+            f"{'added ms':>8} {'queued ms':>9} {'worker s':>8} {'bare CPU s':>10} {'platf. CPU s':>12}  target"
         )
         met = True
         ratios: list[float] = []
         added: list[float] = []
+        added_cpu: list[float] = []
         for name, result in results.items():
-            bare = median(result.bare)
+            bare, bare_cpu = median(result.bare), median(result.bare_cpu)
             jobs = result.jobs[setup]
-            total = median([j.seconds for j in jobs])
+            total, cpu = median([j.seconds for j in jobs]), median([j.cpu for j in jobs])
             ok = total <= 1.10 * bare or total - bare <= 0.150
             met &= ok
             ratios.append(total / bare)
             added.append(total - bare)
+            added_cpu.append(cpu - bare_cpu)
             print(
                 f"{name:<{width}} {result.audio:7.1f} {bare:7.3f} {total:10.3f} {total / bare:5.2f}x "
                 f"{(total - bare) * 1000:+8.0f} {median([j.queued for j in jobs]) * 1000:9.0f} "
-                f"{median([j.working for j in jobs]):8.3f}  {verdict(ok)}"
+                f"{median([j.working for j in jobs]):8.3f} {bare_cpu:10.2f} {cpu:12.2f}  {verdict(ok)}"
             )
         print(
             f"{setup}: ratio {min(ratios):.2f}–{max(ratios):.2f}x, added {min(added) * 1000:+.0f} to "
-            f"{max(added) * 1000:+.0f} ms (median {median(added) * 1000:+.0f} ms); target on every clip: "
-            f"{verdict(met)}"
+            f"{max(added) * 1000:+.0f} ms (median {median(added) * 1000:+.0f} ms), CPU added median "
+            f"{median(added_cpu) * 1000:+.0f} ms; target on every clip: {verdict(met)}"
         )
     differing = [name for name, result in results.items() if len(result.texts) > 1]
     print(
         "\nsame text from bare and platform on every run: "
         + ("yes" if not differing else f"no, differs on {', '.join(differing)}")
     )
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> int:
@@ -290,8 +312,9 @@ def main() -> int:
                 print("distributed: redis-server is not installed, skipped")
             else:
                 running[f"distributed (Redis + worker, {found[1]})"] = found[0]
+        before = load_average()
         results = asyncio.run(measure(clips, bare, running, args.repeats))
-    report(results, list(running), args.repeats)
+    report(results, list(running), args.repeats, (before, load_average()))
     return 0
 
 

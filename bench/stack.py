@@ -151,6 +151,11 @@ class Deployment:
             time.sleep(0.1)
         return process
 
+    def pids(self) -> list[int]:
+        """Every running process of the deployment: the server, the workers and their children."""
+        roots = [p.pid for p in [*([self.server] if self.server else []), *self.workers] if p.poll() is None]
+        return [pid for root in roots for pid in process_tree(root)]
+
     def stop(self) -> None:
         for process in [*self.workers, *([self.server] if self.server else [])]:
             if process.poll() is None:
@@ -272,6 +277,25 @@ def child_pids(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             children += [int(c) for c in (task / "children").read_text().split()]
     return children
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants that are still running."""
+    found = [pid]
+    with contextlib.suppress(OSError):
+        for child in child_pids(pid):
+            found += process_tree(child)
+    return found
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds the processes have used so far, all their threads (Linux ``/proc``)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def verdict(ok: bool) -> str:

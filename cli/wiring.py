@@ -17,7 +17,7 @@ from typing import Any
 from dramatiq import Worker
 from dramatiq.middleware import AsyncIO
 
-from asr.isolated import IsolatedAsrEngines
+from asr.isolated import GIL_BOUND, IsolatedAsrEngines
 from asr.registry import AsrEngines
 from cli.engine_config import asr_config, tts_config
 from core.jobs.actors import declare_actors
@@ -31,7 +31,9 @@ from tts.registry import TtsEngines
 log = logging.getLogger(__name__)
 
 WORKER_POLL_MS = 100
-ENGINE_PROCESSES = "NAGOVORI_ENGINE_PROCESSES"  # read here until Settings has the field
+# Read here until Settings has the fields.
+ENGINE_PROCESSES = "NAGOVORI_ENGINE_PROCESSES"
+ISOLATED_ENGINES = "NAGOVORI_ISOLATED_ENGINES"
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Engines:
     def from_settings(cls, settings: Settings) -> Engines:
         processes = engine_processes(settings)
         asr = (
-            IsolatedAsrEngines(asr_config(settings), processes=processes)
+            IsolatedAsrEngines(asr_config(settings), processes=processes, isolate=isolated_engines(settings))
             if processes
             else AsrEngines(asr_config(settings))
         )
@@ -79,6 +81,14 @@ def engine_processes(settings: Settings) -> int:
     if count < 0:
         raise ValueError(f"{ENGINE_PROCESSES} must be 'auto' or a whole number >= 0, not {raw!r}")
     return count
+
+
+def isolated_engines(settings: Settings) -> tuple[str, ...]:
+    """``NAGOVORI_ISOLATED_ENGINES``: the engines that run in the engine processes (comma-separated;
+    default: those that hold the GIL while decoding)."""
+    raw = getattr(settings, "isolated_engines", None) or os.environ.get(ISOLATED_ENGINES, "")
+    names = tuple(name.strip() for name in str(raw).split(",") if name.strip())
+    return names or GIL_BOUND
 
 
 def runtime_holder(platform: Platform, engines: Engines) -> RuntimeHolder:

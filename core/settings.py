@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     whisper_model: str = "base"  # bundled with the install: works offline
     whisper_threads: int = Field(0, ge=0)  # 0: let CTranslate2 choose
     vosk_model: str = "en"
-    tts_engine: Literal["silero", "espeak"] = "silero"
+    tts_engine: Literal["auto", "piper", "silero", "espeak"] = "auto"  # auto: per language
     silero_model: str = ""  # empty: chosen by language under models_dir
     models_dir: Path | None = None  # None: data_dir / "models"
 

@@ -81,14 +81,19 @@ def _run(binary: str, voice: str, texts: Sequence[str]) -> list[str]:
     command = [binary, "-q", "-b", "1", "--ipa", "-v", voice]
     try:
         done = subprocess.run(
-            command, input=("\n".join(texts) + "\n").encode("utf-8"), capture_output=True, timeout=TIMEOUT_SECONDS
+            command,
+            input=("\n".join(texts) + "\n").encode("utf-8"),
+            capture_output=True,
+            timeout=TIMEOUT_SECONDS,
         )
     except subprocess.TimeoutExpired as exc:
         raise EngineFailure(f"espeak-ng took longer than {TIMEOUT_SECONDS} s to phonemize.") from exc
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
         raise EngineFailure(f"espeak-ng failed while phonemizing: {message}")
-    lines = (_LANGUAGE_SWITCH.sub("", line).strip() for line in done.stdout.decode("utf-8", "replace").splitlines())
+    lines = (
+        _LANGUAGE_SWITCH.sub("", line).strip() for line in done.stdout.decode("utf-8", "replace").splitlines()
+    )
     return [line for line in lines if line]
 
 

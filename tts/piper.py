@@ -146,7 +146,8 @@ class PiperEngine:
                 "(`make setup` does it).",
                 model="espeak-ng",
             )
-        style = STYLES[get_voice(voice).id]
+        # The voice table names the style: "en_US-joe-medium+onyx" is the joe voice in onyx's style.
+        style = STYLES[get_voice(voice).speaker("piper", "en").rpartition("+")[2]]
         for sentence in split_sentences(text, "en"):
             clauses = split_clauses(sentence)
             phonemes = espeak_phonemes(binary, model.espeak_voice, clauses) if clauses else ""

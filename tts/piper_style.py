@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 import numpy as np
 
@@ -36,7 +37,7 @@ STYLES: dict[str, PiperStyle] = {
     "echo": PiperStyle(-2.0, length_scale=1.05, noise_scale=0.5, noise_w=0.6),
     "ash": PiperStyle(0.0, length_scale=0.95, noise_scale=0.6, noise_w=0.8),
     "alloy": PiperStyle(1.5),
-    "fable": PiperStyle(3.5, length_scale=1.0, noise_scale=0.85, noise_w=1.0),
+    "fable": PiperStyle(3.5, length_scale=1.0, noise_scale=0.75, noise_w=0.9),
     "shimmer": PiperStyle(5.0, length_scale=1.1, noise_scale=0.5, noise_w=0.6),
     "nova": PiperStyle(6.5, length_scale=0.95, noise_scale=0.7, noise_w=0.8),
 }
@@ -60,7 +61,7 @@ def shift_pitch(pcm: np.ndarray, sample_rate: int, semitones: float) -> np.ndarr
         graph.add("atempo", f"{1.0 / factor:.6f}"),
         graph.add("abuffersink"),
     ]
-    for upstream, downstream in zip(chain, chain[1:], strict=False):
+    for upstream, downstream in pairwise(chain):
         upstream.link_to(downstream)
     graph.configure()
     frame = av.AudioFrame.from_ndarray(

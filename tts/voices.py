@@ -9,6 +9,11 @@ This table is the one place that maps a public voice id to an engine's own speak
 * **espeak** — an espeak-ng voice and variant, ``"en-us+nagovori_ash"``. The ``nagovori_*``
   variants are ours (``tts.espeak_variants``), tuned so that a PocketSphinx round trip recognizes
   every English voice; espeak-ng's stock variants are far less intelligible.
+* **piper** — the one-speaker bundled voice ``en_US-joe-medium`` with a per-voice style
+  (``"en_US-joe-medium+alloy"``: speaking parameters and a pitch shift, ``tts.piper_style``).
+
+OpenAI's newer voice names (``VOICE_ALIASES``) are accepted and mean one of the seven, so clients
+written for OpenAI's speech API work unchanged.
 """
 
 from __future__ import annotations
@@ -20,6 +25,16 @@ from tts.errors import UnknownVoice
 VOICE_IDS = ("alloy", "ash", "nova", "onyx", "echo", "shimmer", "fable")
 DEFAULT_VOICE = "alloy"
 LANGUAGES = ("ru", "en")
+PIPER_VOICE = "en_US-joe-medium"
+# OpenAI's voices that are not among the seven, each mapped to the nearest of ours by character.
+VOICE_ALIASES: dict[str, str] = {
+    "ballad": "fable",  # warm, expressive storyteller
+    "coral": "nova",  # bright, friendly female
+    "sage": "shimmer",  # calm, gentle female
+    "verse": "echo",  # soft, versatile male
+    "marin": "shimmer",  # natural, calm female
+    "cedar": "onyx",  # deep, grounded male
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ def _voice(voice_id: str, gender: str, description: str, *, silero_ru: str, sile
         speakers={
             "silero": {"ru": silero_ru, "en": silero_en},
             "espeak": {"ru": f"ru+nagovori_{voice_id}", "en": f"en-us+nagovori_{voice_id}"},
+            "piper": {"en": f"{PIPER_VOICE}+{voice_id}"},
         },
     )
 
@@ -71,16 +87,23 @@ _VOICES: dict[str, Voice] = {
 
 
 def get_voice(voice_id: str) -> Voice:
-    """The voice with this id; UnknownVoice (listing the ids) otherwise."""
-    voice = _VOICES.get(voice_id)
+    """The voice with this id or OpenAI alias (``Voice.id`` is always ours); UnknownVoice otherwise."""
+    voice = _VOICES.get(VOICE_ALIASES.get(voice_id, voice_id))
     if voice is None:
         raise UnknownVoice(
-            f"Unknown voice {voice_id!r}; use one of: {', '.join(VOICE_IDS)}.",
+            f"Unknown voice {voice_id!r}; use one of: {', '.join(VOICE_IDS)} "
+            f"(or OpenAI's {', '.join(VOICE_ALIASES)}).",
             field="voice",
             voice=voice_id,
             allowed=list(VOICE_IDS),
+            aliases=dict(VOICE_ALIASES),
         )
     return voice
+
+
+def aliases_of(voice_id: str) -> list[str]:
+    """The OpenAI names that mean this voice."""
+    return [alias for alias, target in VOICE_ALIASES.items() if target == voice_id]
 
 
 def list_voices() -> list[Voice]:

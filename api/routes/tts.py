@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -38,7 +39,8 @@ DOWNLOAD_TTL_SECONDS = 3600
 @routes.get("/v1/tts/voices")
 @operation("List available TTS voices", tags=TAGS, responses={200: VoiceList})
 async def voices_handler(request: web.Request) -> web.Response:
-    return web.json_response({"voices": voices(), "default": DEFAULT_VOICE})
+    listed = await asyncio.to_thread(voices, catalog(request).engines.tts)
+    return web.json_response({"voices": listed, "default": DEFAULT_VOICE})
 
 
 def _speech_request(body: CreateSpeech) -> SpeechRequest:

@@ -242,20 +242,30 @@ def _check_language(model: ModelView, language: str) -> None:
 DEFAULT_VOICE = "alloy"
 
 
-def voices() -> list[dict[str, Any]]:
-    """The voices every TTS engine offers, by id."""
-    from tts.voices import list_voices  # the voice table is data; imported when first listed
+def voices(tts: object | None = None) -> list[dict[str, Any]]:
+    """The voices every TTS engine offers, by id; with the TTS registry, who serves each language.
 
-    return [
-        {
+    Blocking when ``tts`` is given (the registry looks at the disk): call it in a thread."""
+    from tts.voices import aliases_of, list_voices  # the voice table is data; imported when first listed
+
+    serving = getattr(tts, "serving", None)
+    rows: list[dict[str, Any]] = []
+    for v in list_voices():
+        row: dict[str, Any] = {
             "id": v.id,
             "name": v.name,
             "gender": v.gender,
             "description": v.description,
             "languages": list(v.languages),
+            "aliases": aliases_of(v.id),
         }
-        for v in list_voices()
-    ]
+        if callable(serving):
+            row["serving"] = {
+                language: dict(zip(("engine", "model"), serving(language), strict=True))
+                for language in v.languages
+            }
+        rows.append(row)
+    return rows
 
 
 __all__ = [

@@ -125,3 +125,21 @@ def test_errors_come_in_openai_shape(client: openai.OpenAI, server: ServerProces
     )
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the SDK's mark on translations
+def test_models_retrieve_and_translations_need_a_model_that_translates(
+    client: openai.OpenAI, clip: Path
+) -> None:
+    sphinx = client.models.retrieve("pocketsphinx-en")
+    assert sphinx.id == "pocketsphinx-en" and sphinx.object == "model"
+    assert (sphinx.model_extra or {})["tasks"] == ["transcribe"] and (sphinx.model_extra or {})["default"]
+    whisper = client.models.retrieve("whisper-1")
+    assert whisper.id == "whisper-1" and (whisper.model_extra or {})["alias_of"] == "pocketsphinx-en"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gemma4-e2b-asr")
+    # The default here is PocketSphinx: asked to translate, the request itself is refused (no job).
+    with clip.open("rb") as fh, pytest.raises(openai.BadRequestError) as refused:
+        client.audio.translations.create(model="whisper-1", file=fh)
+    assert refused.value.code == "unsupported_task" and refused.value.body["param"] == "model"  # type: ignore[index]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from tts.errors import InvalidTtsRequest, UnknownVoice
 from tts.espeak_variants import VARIANTS, variant_name, variant_text
-from tts.voices import DEFAULT_VOICE, VOICE_IDS, get_voice, list_voices
+from tts.piper_style import STYLES
+from tts.voices import DEFAULT_VOICE, VOICE_ALIASES, VOICE_IDS, aliases_of, get_voice, list_voices
 
 
 def test_the_seven_ids_in_order_with_alloy_the_default() -> None:
@@ -28,6 +31,25 @@ def test_every_voice_describes_itself_for_the_voices_endpoint() -> None:
 def test_each_voice_is_a_distinct_speaker_per_engine_and_language(engine: str, language: str) -> None:
     speakers = [v.speaker(engine, language) for v in list_voices()]
     assert len(set(speakers)) == len(VOICE_IDS)
+
+
+def test_each_voice_has_its_own_piper_style_in_english() -> None:
+    speakers = [v.speaker("piper", "en") for v in list_voices()]
+    assert speakers == [f"en_US-joe-medium+{v}" for v in VOICE_IDS]
+    assert set(STYLES) == set(VOICE_IDS)
+    shifts = sorted(style.semitones for style in STYLES.values())
+    assert min(b - a for a, b in pairwise(shifts)) >= 1.5  # apart by ear
+    with pytest.raises(KeyError):
+        get_voice("alloy").speaker("piper", "ru")  # Piper's bundled voice speaks English only
+
+
+def test_openai_voice_names_map_onto_the_seven() -> None:
+    openai_voices = {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer"}
+    openai_voices |= {"verse", "marin", "cedar"}
+    assert {get_voice(name).id for name in openai_voices} <= set(VOICE_IDS)
+    assert set(VOICE_ALIASES) == openai_voices - set(VOICE_IDS)
+    assert get_voice("cedar").id == "onyx" and get_voice("coral").id == "nova"
+    assert "cedar" in aliases_of("onyx") and aliases_of("alloy") == []
 
 
 def test_silero_russian_speakers_are_the_models_own() -> None:
@@ -73,4 +95,4 @@ def test_unknown_voice() -> None:
     assert isinstance(error, InvalidTtsRequest)
     assert error.code == "unknown_voice"
     assert error.details["allowed"] == list(VOICE_IDS)
-    assert "alloy" in error.message
+    assert "alloy" in error.message and "coral" in error.message
