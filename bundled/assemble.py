@@ -66,16 +66,20 @@ def is_ready(model: BundledModel, models_dir: Path) -> bool:
     return all(_size(target / f.name) == f.size for f in model.files)
 
 
-def available(model: BundledModel, locate: Locator = installed_part) -> bool:
+def available(model: BundledModel, locate: Locator | None = None) -> bool:
     """Every package the model needs is installed at its pinned version (not yet hash-checked)."""
+    locate = locate or installed_part
     try:
         return all(locate(part).is_file() for file in model.files for part in file.parts)
     except BundleError:
         return False
 
 
-def ensure(model: BundledModel, models_dir: Path, *, locate: Locator = installed_part) -> Path:
-    """The assembled model's folder, assembling and verifying it first when needed."""
+def ensure(model: BundledModel, models_dir: Path, *, locate: Locator | None = None) -> Path:
+    """The assembled model's folder, assembling and verifying it first when needed.
+
+    ``locate`` finds a part's file (default: inside its installed distribution)."""
+    locate = locate or installed_part
     target = model_dir(model, models_dir)
     if is_ready(model, models_dir):
         return target

@@ -44,7 +44,7 @@ def synthesize(
     Validation happens when this is called, not at the first ``next()``: the errors
     (TextEmpty, TextTooLong, UnknownVoice, UnsupportedLanguage, InvalidSpeed) reach the caller
     before any audio is produced."""
-    get_voice(voice)
+    voice_id = get_voice(voice).id  # an OpenAI alias reaches the engine as the voice it means
     speed = check_speed(speed)
     clean, lang = prepare_text(text, language)
-    return engine.synthesize(clean, voice=voice, language=lang, speed=speed)
+    return engine.synthesize(clean, voice=voice_id, language=lang, speed=speed)

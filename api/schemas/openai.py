@@ -111,7 +111,11 @@ class OpenAISpeech(BaseModel):
 
     model: str = Field(min_length=1, max_length=64, description='"tts-1" and "tts-1-hd" map to the default')
     input: str = Field(min_length=1, max_length=5000)
-    voice: Literal["alloy", "ash", "nova", "onyx", "echo", "shimmer", "fable"]
+    voice: str = Field(
+        min_length=1,
+        max_length=32,
+        description="One of our seven voices, or an OpenAI voice name (coral, sage, …) mapped onto them",
+    )
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: float = Field(1.0, ge=0.25, le=4.0)
     instructions: str | None = Field(None, max_length=4096, description="Accepted and ignored")

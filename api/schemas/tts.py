@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from api.schemas.common import QueryParams, RequestBody, Timestamp
 from core.db.models import SpeechJob
 
-VoiceId = Literal["alloy", "ash", "nova", "onyx", "echo", "shimmer", "fable"]
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
 
@@ -31,7 +30,12 @@ class CreateSpeech(RequestBody):
     """Text to synthesize. Russian stress marks (a combining acute, U+0301, after the vowel) are kept."""
 
     text: str = Field(min_length=1, max_length=5000, description="Text to synthesize (max 5000 characters)")
-    voice: VoiceId = Field("alloy", description="Voice ID")
+    voice: str = Field(
+        "alloy",
+        min_length=1,
+        max_length=32,
+        description="Voice ID (GET /v1/tts/voices), or an OpenAI voice name (coral, sage, …) mapped onto one",
+    )
     format: AudioFormat = Field("mp3", description="Audio format of the result")
     speed: float = Field(1.0, ge=0.25, le=4.0)
     language: Literal["auto", "ru", "en"] = Field("auto", description='"auto": from the text\'s script')

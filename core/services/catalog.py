@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # What OpenAI clients send; each maps to the configured default of its kind.
 OPENAI_ASR_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+TTS_LANGUAGES = ("en", "ru")
 OPENAI_TTS_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 
 
@@ -116,7 +117,7 @@ class Catalog:
             return self._cached[1]
         asr = list(self.engines.asr.models())
         tts = list(self.engines.tts.models())
-        defaults = {self._default_asr(asr), self._default_tts(tts)}
+        defaults = {self._default_asr(asr), *self._default_tts(tts)}
         rows = [_view(m, "asr", m.model_id in defaults) for m in asr]
         rows += [_view(m, "tts", m.model_id in defaults) for m in tts]
         self._cached = (now, rows)
@@ -131,13 +132,15 @@ class Catalog:
         chosen = next((m for m in mine if m.model_id == configured), mine[0] if mine else None)
         return chosen.model_id if chosen else None
 
-    def _default_tts(self, models: list[ModelInfo]) -> str | None:
-        # The registry knows best (it falls back to espeak-ng when no Silero model is here).
-        default_name = getattr(self.engines.tts, "default_name", None)
-        engine = default_name() if callable(default_name) else self.settings.tts_engine
-        mine = [m for m in models if m.engine == engine]
+    def _default_tts(self, models: list[ModelInfo]) -> set[str | None]:
+        """The model the default speaks each language with (Piper for English, Silero or espeak-ng
+        for Russian): the registry knows, as it routes by language and falls back by what is here."""
+        serving = getattr(self.engines.tts, "serving", None)
+        if callable(serving):
+            return {serving(language)[1] for language in TTS_LANGUAGES}
+        mine = [m for m in models if m.engine == self.settings.tts_engine]
         chosen = next((m for m in mine if m.ready), mine[0] if mine else None)
-        return chosen.model_id if chosen else None
+        return {chosen.model_id if chosen else None}
 
     def default_asr(self) -> ModelView | None:
         return next((m for m in self.models() if m.kind == "asr" and m.default), None)

@@ -42,14 +42,14 @@ def build_speech_job(platform: Platform, user_id: str, request: SpeechRequest) -
     """Validate the text, voice, format and speed; the (unsaved) job and the seconds to hold."""
     if not 0.25 <= request.speed <= 4.0:
         raise InvalidInput("speed must be between 0.25 and 4.0.", field="speed")
-    get_voice(request.voice)
+    voice = get_voice(request.voice).id  # OpenAI's voice names are stored as the voice they mean
     fmt = check_format(request.audio_format)
     text, language = prepare_text(request.text, None if request.language == "auto" else request.language)
     job = SpeechJob(
         user_id=user_id,
         source=request.source,
         text=request.text,
-        voice=request.voice,
+        voice=voice,
         audio_format=fmt,
         speed=request.speed,
         language=language,

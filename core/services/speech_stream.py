@@ -58,7 +58,11 @@ async def start_stream(
     engine = await asyncio.to_thread(engines.get, request.engine)
     # Validates voice, speed and text now, before anything is held or sent.
     sentences = synthesize(
-        engine, request.text, voice=request.voice, language=job.language or "auto", speed=request.speed
+        engine,
+        request.text,
+        voice=job.voice or request.voice,
+        language=job.language or "auto",
+        speed=request.speed,
     )
     now = utcnow()
     job.options = {"stream": True, **job.options}
