@@ -9,7 +9,9 @@ Errors travel as plain data (``wire_error``) and are rebuilt as the same ``asr.e
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import signal
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
@@ -19,6 +21,7 @@ import numpy as np
 
 from asr.errors import AsrError, EngineFailure
 
+ENGINE_NICENESS = 5
 WireError = tuple[str, str, str, dict[str, Any]]  # module, class name, message, details
 
 
@@ -51,6 +54,10 @@ def serve(config: Any, inbox: Connection, outbox: Connection) -> None:
 
     # Ctrl+C reaches the whole process group; the parent decides when this process ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Recognition is batch work: when it competes with the API for the cores, the API goes first
+    # (a request takes milliseconds; a job loses little by waiting them out).
+    with contextlib.suppress(OSError):
+        os.nice(ENGINE_NICENESS)
     engines = AsrEngines(config)  # models load on first use, once per engine process
     while True:
         try:

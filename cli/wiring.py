@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -32,8 +31,6 @@ log = logging.getLogger(__name__)
 
 WORKER_POLL_MS = 100
 # Read here until Settings has the fields.
-ENGINE_PROCESSES = "NAGOVORI_ENGINE_PROCESSES"
-ISOLATED_ENGINES = "NAGOVORI_ISOLATED_ENGINES"
 
 
 @dataclass
@@ -71,23 +68,15 @@ def engine_processes(settings: Settings) -> int:
     ``NAGOVORI_ENGINE_PROCESSES``: a number, or ``auto`` (the default) — one per worker thread in
     embedded mode, where the API shares the interpreter, and none in a ``nagovori worker``.
     """
-    raw = str(getattr(settings, "engine_processes", None) or os.environ.get(ENGINE_PROCESSES, "auto"))
-    if raw.strip().lower() == "auto":
+    if settings.engine_processes == "auto":
         return settings.worker_threads if settings.embedded else 0
-    try:
-        count = int(raw)
-    except ValueError:
-        count = -1
-    if count < 0:
-        raise ValueError(f"{ENGINE_PROCESSES} must be 'auto' or a whole number >= 0, not {raw!r}")
-    return count
+    return int(settings.engine_processes)  # the setting's pattern admits only "auto" or digits
 
 
 def isolated_engines(settings: Settings) -> tuple[str, ...]:
     """``NAGOVORI_ISOLATED_ENGINES``: the engines that run in the engine processes (comma-separated;
     default: those that hold the GIL while decoding)."""
-    raw = getattr(settings, "isolated_engines", None) or os.environ.get(ISOLATED_ENGINES, "")
-    names = tuple(name.strip() for name in str(raw).split(",") if name.strip())
+    names = tuple(name.strip() for name in settings.isolated_engines.split(",") if name.strip())
     return names or GIL_BOUND
 
 

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
 
     # Workers
     worker_threads: int = Field(2, ge=1)
+    # Engines that hold the GIL (PocketSphinx) run in this many engine processes, so the API in the
+    # same process keeps answering: "auto" = one per worker thread when embedded, none in a worker.
+    engine_processes: str = Field("auto", pattern=r"^(auto|\d+)$")
+    isolated_engines: str = ""  # comma-separated engine names; empty: those that hold the GIL
     job_max_attempts: int = Field(3, ge=1)
     job_stale_seconds: int = Field(120, ge=10)  # no heartbeat for this long: the worker is gone
     reconcile_interval_seconds: int = Field(30, ge=1)

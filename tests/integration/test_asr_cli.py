@@ -146,12 +146,16 @@ def test_models_list(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(capsys, "models", "list")
     assert status == 0, err
     header, *rows = out.splitlines()
-    assert header.split()[:5] == ["KIND", "ENGINE", "MODEL", "PRESENT", "READY"]
+    assert header.split()[:7] == ["KIND", "ENGINE", "MODEL", "ORIGIN", "SIZE", "PRESENT", "READY"]
     sphinx = next(r.split() for r in rows if "pocketsphinx-en" in r)
-    assert sphinx[:5] == ["asr", "pocketsphinx", "pocketsphinx-en", "yes", "yes"]
+    assert sphinx[:6] == ["asr", "pocketsphinx", "pocketsphinx-en", "bundled", "-", "yes"]
+    base = next(r.split() for r in rows if "whisper-base" in r)
+    assert base[:8] == ["asr", "whisper", "whisper-base", "bundled", "150", "MB", "yes", "yes"]
     status, out, _ = run(capsys, "models", "list", "--json")
     listed = {row["model_id"]: row for row in json.loads(out)}
-    assert listed["whisper-small"]["present"] is False and listed["whisper-small"]["kind"] == "asr"
+    assert listed["whisper-base"]["origin"] == "bundled" and listed["whisper-base"]["kind"] == "asr"
+    assert listed["whisper-base"]["size_bytes"] == 150_218_479
+    assert listed["piper-en_US-joe-medium"]["origin"] == "bundled"
 
 
 def test_the_real_command_exits_non_zero_with_one_line(tmp_path: Path) -> None:
