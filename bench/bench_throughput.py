@@ -1,15 +1,16 @@
-"""Throughput on the real Whisper model: 50 short voice notes submitted at once, 1 and 2 workers.
+"""Throughput on the real Whisper model: 50 short voice notes submitted at once, 1 and 2 worker processes.
 
 Distributed mode (``nagovori serve`` + ``nagovori worker --processes N`` over a private Redis and a
-scratch PostgreSQL database), Whisper base (bundled, int8, 2 threads per process, one job at a
-time per process). The notes are the shared clips of 3–10 s (English and Russian, taken in turn),
+scratch PostgreSQL database), Whisper base (bundled, int8, one job at a time per process), as
+processes × CTranslate2 threads: 1×2, 2×2 (the same threads setting, one more process) and 2×1 (the
+machine's two cores split between the processes). The notes are the shared clips of 3–10 s (English and Russian, taken in turn),
 encoded as OGG/Opus like Telegram voice notes. All are uploaded first (not timed); then the 50 jobs
 are created at once and the clock runs from the first ``POST /v1/transcriptions`` until the last
 job has completed. Before that, a few warm-up jobs load the model in every worker process.
 
 The worker's memory is the peak resident set (``VmHWM``) of every worker process at the end.
 
-    .venv/bin/python -m bench.bench_throughput [--notes N] [--processes 1,2]
+    .venv/bin/python -m bench.bench_throughput [--notes N] [--configs 1x2,2x2,2x1]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from bench.bench_whisper_overhead import THREADS, create_job, upload, whisper_base, whisper_settings  # noqa: E402
+from bench.bench_whisper_overhead import create_job, upload, whisper_base, whisper_settings  # noqa: E402
 from bench.stack import (  # noqa: E402
     SHARED_AUDIO,
     Deployment,
@@ -111,31 +112,35 @@ def worker_rss(platform: Deployment, processes: int) -> list[int]:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_throughput")
     parser.add_argument("--notes", type=int, default=50, help="voice notes per batch (default: 50)")
-    parser.add_argument("--processes", default="1,2", help="worker process counts (default: 1,2)")
+    parser.add_argument(
+        "--configs",
+        default="1x2,2x2,2x1",
+        help="worker processes x Whisper threads each (default: 1x2,2x2,2x1)",
+    )
     args = parser.parse_args()
-    counts = [int(n) for n in args.processes.split(",")]
+    configs = [tuple(int(n) for n in config.split("x")) for config in args.configs.split(",")]
     notes = voice_notes(args.notes)
-    settings = whisper_settings(whisper_base())
-    rows: list[tuple[int, float, int, list[int]]] = []
+    folder = whisper_base()
+    rows: list[tuple[int, int, float, int, list[int]]] = []
     database = "SQLite"
     with workdir("throughput") as directory, private_redis(directory) as redis_url:
         if redis_url is None:
             print("redis-server is not installed: the distributed throughput cannot be measured")
             return 0
-        for processes in counts:
+        for processes, threads in configs:
             with (
                 scratch_postgres() as postgres_url,
                 deployment(
-                    directory / f"workers-{processes}",
+                    directory / f"workers-{processes}x{threads}",
                     database_url=postgres_url or "",
                     redis_url=redis_url,
                     max_active_jobs=str(args.notes),  # one account submits them all
-                    **settings,
+                    **whisper_settings(folder, threads),
                 ) as platform,
             ):
                 platform.start_worker(threads=1, processes=processes)
                 seconds, failed = asyncio.run(measure(platform, notes, processes))
-                rows.append((processes, seconds, failed, worker_rss(platform, processes)))
+                rows.append((processes, threads, seconds, failed, worker_rss(platform, processes)))
             database = "PostgreSQL" if postgres_url else "SQLite"
 
     audio = sum(seconds for _, _, seconds in notes)
@@ -143,17 +148,17 @@ def main() -> int:
         f"{len(notes)} voice notes ({audio:.0f} s of audio, OGG/Opus, {SHORTEST:g}–{LONGEST:g} s, shared "
         "clips in turn) submitted at once; "
         f"distributed: serve + `nagovori worker --processes N --threads 1`, Redis, {database}; "
-        f"Whisper base int8, {THREADS} threads per process; 2 CPU cores shared"
+        "Whisper base int8 with NAGOVORI_WHISPER_THREADS=T; 2 CPU cores shared"
     )
     print(
-        f"{'workers':>7} {'seconds':>8} {'jobs/min':>8} {'audio x':>7} {'failed':>6}  "
+        f"{'processes':>9} {'threads T':>9} {'seconds':>8} {'jobs/min':>8} {'audio x':>7} {'failed':>6}  "
         "peak RSS per worker process"
     )
-    for processes, seconds, failed, rss in rows:
+    for processes, threads, seconds, failed, rss in rows:
         per_process = ", ".join(f"{kib / 1024:.0f} MiB" for kib in rss)
         print(
-            f"{processes:>7} {seconds:8.1f} {len(notes) / seconds * 60:8.1f} {audio / seconds:6.1f}x "
-            f"{failed:>6}  {per_process}"
+            f"{processes:>9} {threads:>9} {seconds:8.1f} {len(notes) / seconds * 60:8.1f} "
+            f"{audio / seconds:6.1f}x {failed:>6}  {per_process}"
         )
     print("audio x: seconds of audio transcribed per wall second")
     return 0

@@ -9,7 +9,9 @@ language ``auto``:
 * platform: the clip is uploaded first (presign + PUT, not timed); then from
   ``POST /v1/transcriptions`` until the job's SSE stream says ``done`` (status ``completed``), on
   embedded (one ``nagovori serve``, SQLite) and distributed (``nagovori serve`` + a
-  ``nagovori worker`` process over a private Redis and a scratch PostgreSQL database).
+  ``nagovori worker`` process over a private Redis and a scratch PostgreSQL database);
+* engine path: the platform's probe + streaming decode + ``WhisperEngine`` in this process, with
+  no job around it, to tell the engine's share of the overhead from the job machinery's.
 
 Each engine is warmed up once; the clips are taken in turn so that the machine's changing load
 falls on all of them alike; figures are medians of ``--repeats`` runs. The job's own timestamps
@@ -81,8 +83,8 @@ class WhisperSettings(TypedDict):
     whisper_threads: str
 
 
-def whisper_settings(folder: Path) -> WhisperSettings:
-    return WhisperSettings(asr_engine="whisper", whisper_model=str(folder), whisper_threads=str(THREADS))
+def whisper_settings(folder: Path, threads: int = THREADS) -> WhisperSettings:
+    return WhisperSettings(asr_engine="whisper", whisper_model=str(folder), whisper_threads=str(threads))
 
 
 class BareWhisper:
@@ -107,6 +109,32 @@ class BareWhisper:
         )
         text = " ".join(" ".join(s.text.split()) for s in segments)
         return time.perf_counter() - start, time.process_time() - cpu, text
+
+
+class EnginePath:
+    """The platform's engine path without the job around it: what ``process_transcription`` runs
+    (probe, streaming decode, ``transcribe_audio`` over ``WhisperEngine``) in this process."""
+
+    def __init__(self, folder: Path) -> None:
+        from asr.engines.whisper import WhisperEngine
+
+        self.engine = WhisperEngine("base", folder, threads=THREADS)
+
+    def run(self, clip: Path) -> tuple[float, float, str]:
+        """(wall seconds, CPU seconds, text) for one clip."""
+        from asr.base import TranscriptionOptions
+        from asr.transcribe import transcribe_audio
+        from core.audio.decode import decode_pcm
+        from core.audio.probe import probe
+
+        start, cpu = time.perf_counter(), time.process_time()
+        result = transcribe_audio(
+            self.engine,
+            lambda channels: decode_pcm(clip, channels=channels),
+            duration=probe(clip).duration_seconds,
+            options=TranscriptionOptions(language="auto"),
+        )
+        return time.perf_counter() - start, time.process_time() - cpu, result.text
 
 
 @dataclass(frozen=True)
@@ -189,23 +217,28 @@ class ClipResult:
     audio: float
     bare: list[float]
     bare_cpu: list[float]
+    engine: list[float]
+    engine_cpu: list[float]
     texts: set[str]
     jobs: dict[str, list[JobTiming]]
 
 
 async def measure(
-    clips: list[Path], bare: BareWhisper, setups: dict[str, Deployment], repeats: int
+    clips: list[Path], bare: BareWhisper, engine: EnginePath, setups: dict[str, Deployment], repeats: int
 ) -> dict[str, ClipResult]:
     """Bare and platform runs per clip, interleaved; one unmeasured warm-up each first."""
     from core.audio.probe import probe
 
     files = {clip: clip.read_bytes() for clip in clips}
     results = {
-        clip.name: ClipResult(probe(clip).duration_seconds, [], [], set(), {name: [] for name in setups})
+        clip.name: ClipResult(
+            probe(clip).duration_seconds, [], [], [], [], set(), {name: [] for name in setups}
+        )
         for clip in clips
     }
     async with aiohttp.ClientSession() as http:
         bare.run(clips[0])
+        engine.run(clips[0])
         for platform in setups.values():
             await timed_job(http, platform, clips[0], files[clips[0]])
         for _ in range(repeats):
@@ -214,6 +247,10 @@ async def measure(
                 seconds, cpu, text = bare.run(clip)
                 result.bare.append(seconds)
                 result.bare_cpu.append(cpu)
+                result.texts.add(text)
+                seconds, cpu, text = engine.run(clip)
+                result.engine.append(seconds)
+                result.engine_cpu.append(cpu)
                 result.texts.add(text)
                 for name, platform in setups.items():
                     job = await timed_job(http, platform, clip, data)
@@ -289,9 +326,19 @@ def report(results: dict[str, ClipResult], setups: list[str], repeats: int, load
             f"{median(added_cpu) * 1000:+.0f} ms, best run against best run: median {median(best) * 1000:+.0f} ms; "
             f"target on every clip: {verdict(met)}"
         )
+    print("\nengine path in this process (probe + streaming decode + WhisperEngine), no job around it")
+    print(
+        f"{'clip':<{width}} {'bare s':>7} {'engine s':>8} {'ratio':>6} {'bare CPU s':>10} {'engine CPU s':>12}"
+    )
+    for name, result in results.items():
+        bare, engine = median(result.bare), median(result.engine)
+        print(
+            f"{name:<{width}} {bare:7.3f} {engine:8.3f} {engine / bare:5.2f}x {median(result.bare_cpu):10.2f} "
+            f"{median(result.engine_cpu):12.2f}"
+        )
     differing = [name for name, result in results.items() if len(result.texts) > 1]
     print(
-        "\nsame text from bare and platform on every run: "
+        "\nsame text from bare, engine path and platform on every run: "
         + ("yes" if not differing else f"no, differs on {', '.join(differing)}")
     )
 
@@ -314,6 +361,7 @@ def main() -> int:
     folder = whisper_base()
     settings = whisper_settings(folder)
     bare = BareWhisper(folder)
+    engine = EnginePath(folder)
     with contextlib.ExitStack() as stack:
         directory = stack.enter_context(workdir("whisper-overhead"))
         running = {"embedded (SQLite)": stack.enter_context(deployment(directory / "embedded", **settings))}
@@ -324,7 +372,7 @@ def main() -> int:
             else:
                 running[f"distributed (Redis + worker, {found[1]})"] = found[0]
         before = load_average()
-        results = asyncio.run(measure(clips, bare, running, args.repeats))
+        results = asyncio.run(measure(clips, bare, engine, running, args.repeats))
     report(results, list(running), args.repeats, (before, load_average()))
     return 0
 

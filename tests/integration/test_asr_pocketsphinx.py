@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +19,7 @@ from asr.presets import apply_preset
 from asr.transcribe import TranscriptResult, transcribe_audio
 from core.audio import decode_pcm, probe, read_pcm
 from tests.conftest import Clip
+from tests.wer import edit_distance, words
 
 WER_BAR = 0.35
 
@@ -53,19 +53,6 @@ def plain(engine: PocketSphinxEngine) -> Callable[[Path], TranscriptResult]:
         return cache[path]
 
     return get
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]", " ", text.lower()).split()
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    row = list(range(len(hyp) + 1))
-    for i in range(1, len(ref) + 1):
-        previous, row[0] = row[:], i
-        for j in range(1, len(hyp) + 1):
-            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ref[i - 1] != hyp[j - 1]))
-    return row[len(hyp)]
 
 
 @pytest.mark.slow
