@@ -1,7 +1,8 @@
 """Run every ``bench/bench_*.py`` (or the ones named) and write their output to docs/BENCHMARKS.md.
 
-Figures come only from this run, stamped with the machine and the date; a benchmark that fails
-is reported as failed, never silently left out.
+Figures come only from a run, each section stamped with its date; naming benchmarks replaces only
+their sections and keeps the others (with their own dates). A benchmark that fails is reported as
+failed, never silently left out.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    sections = [_header()]
+    sections = _existing_sections() if args.names else {}
     failed = 0
     for name in chosen:
         print(f"== {name}", flush=True)
@@ -48,22 +49,35 @@ def main() -> int:
             failed += 1
             print(result.stderr, file=sys.stderr)
         status = "" if result.returncode == 0 else f" — FAILED (exit {result.returncode})"
-        sections.append(
-            f"## {name}{status}\n\nCommand: `make bench` (or `.venv/bin/python -m bench {name}`)\n\n"
-            f"```\n{result.stdout.strip()}\n```\n"
+        sections[name] = (
+            f"## {name}{status}\n\nCommand: `make bench` (or `.venv/bin/python -m bench {name}`), "
+            f"run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC\n\n```\n{result.stdout.strip()}\n```\n"
         )
     if not args.no_write:
-        REPORT.write_text("\n".join(sections))
+        ordered = [sections[name] for name in available if name in sections]
+        REPORT.write_text("\n".join([_header(), *ordered]))
         print(f"written to {REPORT.relative_to(ROOT)}")
     return 1 if failed else 0
+
+
+def _existing_sections() -> dict[str, str]:
+    """The report's sections by benchmark name (``## name`` up to the next ``## ``)."""
+    if not REPORT.is_file():
+        return {}
+    found: dict[str, str] = {}
+    for chunk in REPORT.read_text().split("\n## ")[1:]:
+        name = chunk.split(None, 1)[0] if chunk.strip() else ""
+        if name:
+            found[name] = "## " + chunk.rstrip("\n") + "\n"
+    return found
 
 
 def _header() -> str:
     cpu = platform.processor() or platform.machine()
     return (
-        f"# Benchmarks\n\nProduced by `make bench` on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
-        f"machine: {os.cpu_count()} CPU cores ({cpu}), {_memory()}, Python {platform.python_version()}, "
-        f"{platform.system()} {platform.release()}.\nFigures are from that run only; rerun to compare.\n"
+        f"# Benchmarks\n\nProduced by `make bench`; machine: {os.cpu_count()} CPU cores ({cpu}), "
+        f"{_memory()}, Python {platform.python_version()}, {platform.system()} {platform.release()}.\n"
+        "Each section's figures are from the run it is dated with; rerun to compare.\n"
     )
 
 
