@@ -27,6 +27,7 @@ from api.routes import (
 from api.state import CATALOG, PLATFORM, RATE_LIMITER
 from core.platform import Platform
 from core.ratelimit import RateLimiter, build_rate_limiter
+from core.redaction import protect_logs
 from core.services.catalog import Catalog, EngineCatalog
 
 ROUTE_MODULES = (
@@ -60,6 +61,7 @@ def create_app(
     ``RATE_LIMIT_PER_MINUTE`` per user, in Redis when configured. ``close_platform`` disposes of the
     platform's resources on shutdown.
     """
+    protect_logs()
     # The body limit is enforced per upload by the store; aiohttp's own limit guards JSON routes.
     app = web.Application(
         middlewares=[error_middleware, auth_middleware, rate_limit_middleware], client_max_size=1024 * 1024
@@ -77,6 +79,7 @@ def create_app(
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
     app.on_response_prepare.append(add_rate_headers)
+    app.on_response_prepare.append(_server_header)
 
     async def platform_ctx(_app: web.Application) -> AsyncIterator[None]:
         yield
@@ -86,3 +89,8 @@ def create_app(
 
     app.cleanup_ctx.append(platform_ctx)
     return app
+
+
+async def _server_header(_request: web.Request, response: web.StreamResponse) -> None:
+    """Name the server without versions (aiohttp's default tells the Python and aiohttp versions)."""
+    response.headers["Server"] = "Nagovori"

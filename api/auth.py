@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import jwt
 from aiohttp import web
 
@@ -29,6 +31,10 @@ async def _authenticate(request: web.Request) -> User:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed()
     token = token.strip()
+    # No key or JWT has control or non-ASCII characters (a stray 0xff byte arrives as a lone
+    # surrogate, which hashing the key would choke on).
+    if not (token.isascii() and token.isprintable()):
+        raise AuthenticationFailed()
     if token.startswith(api_keys.KEY_PREFIX):
         return await api_keys.authenticate(platform.db, token)
     try:
@@ -40,6 +46,14 @@ async def _authenticate(request: web.Request) -> User:
         )
     except jwt.PyJWTError as exc:
         raise AuthenticationFailed("The token is not valid or has expired.") from exc
+    # PyJWT takes any exp that int() accepts ("9999999999" too) and sets no upper bound: a leaked
+    # token must not stay valid for years.
+    exp = claims["exp"]
+    max_lifetime = platform.settings.jwt_max_lifetime_seconds
+    if isinstance(exp, bool) or not isinstance(exp, int | float) or exp > time.time() + max_lifetime:
+        raise AuthenticationFailed(
+            f"The token's exp must be a number at most {max_lifetime} seconds from now."
+        )
     async with platform.db.read() as session:
         try:
             return await get_user(session, str(claims["sub"]))

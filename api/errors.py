@@ -14,6 +14,7 @@ from aiohttp import web
 
 from billing.errors import BillingError, InsufficientMinutes
 from core import errors as core_errors
+from core.errors import NagovoriError
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,20 @@ def error_response(exc: Exception, *, openai: bool = False) -> web.Response:
     retry_after = getattr(exc, "details", {}).get("retry_after")
     if status in (429, 503):
         headers["Retry-After"] = str(int(retry_after or 1))
-    return _render(status, {"error": to_dict()}, openai, headers)
+    body: dict[str, Any] = to_dict()
+    if status >= 500 and not isinstance(exc, NagovoriError | BillingError):
+        body = _for_clients(exc, body)
+    return _render(status, {"error": body}, openai, headers)
+
+
+def _for_clients(exc: Exception, body: dict[str, Any]) -> dict[str, Any]:
+    """An engine's server-side failure (a missing model, a broken engine) without what only the
+    operator needs: its message names server paths, so clients get the error's generic message
+    (the setting to fix stays) and the log gets the full one."""
+    log.warning("%s: %s", body.get("code"), body.get("message"))
+    public = {k: v for k, v in body.items() if not (isinstance(v, str) and ("/" in v or "\\" in v))}
+    public["message"] = getattr(type(exc), "default_message", "The engine is not available.")
+    return public
 
 
 def _render(
@@ -110,6 +124,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             raise
         code = HTTP_CODES.get(exc.status, "http_error")
         return _render(exc.status, error_body(code, exc.reason), openai, _allow(exc))
+    except ConnectionResetError as exc:  # aiohttp's "Connection lost" while reading the body
+        if request.transport is not None and not request.transport.is_closing():
+            return error_response(exc, openai=openai)  # not the client's connection: a real error
+        # The client went away (a cancelled upload): nothing to answer, one line is enough.
+        log.info("client disconnected during %s %s", request.method, request.path)
+        return _render(400, error_body("client_disconnected", "The connection closed early."), openai)
     except Exception as exc:
         return error_response(exc, openai=openai)
 

@@ -16,16 +16,41 @@ from core.errors import InvalidInput
 M = TypeVar("M", bound=BaseModel)
 
 
+# No body of ours nests beyond a few levels; deeper input is refused before anything (pydantic,
+# the database's JSON encoder) walks it recursively.
+MAX_JSON_DEPTH = 32
+
+
 async def json_body(request: web.Request, model: type[M]) -> M:
     """The JSON body validated as ``model``."""
     raw = await request.read()
     try:
         data = json.loads(raw) if raw else None
+    except RecursionError as exc:  # the C decoder's recursion guard: "[" * 5000
+        raise _too_deep() from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("The request body is not valid JSON.") from exc
     if not isinstance(data, dict):
         raise InvalidInput("The request body must be a JSON object.")
+    if _depth_exceeds(data, MAX_JSON_DEPTH):
+        raise _too_deep()
     return validate(model, data)
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+
+
+def _depth_exceeds(data: dict[str, Any], limit: int) -> bool:
+    """Whether arrays/objects nest deeper than ``limit``; iterative, so any depth is safe to check."""
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 def query_params(request: web.Request, model: type[M]) -> M:

@@ -73,6 +73,14 @@ async def grant(
     return True
 
 
+async def grant_by_key(session: AsyncSession, idempotency_key: str) -> LedgerEntry | None:
+    """The grant recorded under ``idempotency_key``, if any (to tell a replay from a clash)."""
+    entry: LedgerEntry | None = await session.scalar(
+        select(LedgerEntry).where(LedgerEntry.idempotency_key == idempotency_key, LedgerEntry.kind == "grant")
+    )
+    return entry
+
+
 async def hold(
     session: AsyncSession, account_id: str, seconds: int, *, job_id: str, channel: str, usage_kind: str
 ) -> None:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from bundled.assemble import BundleError
 from cli import accounts_cmd, migrate_cmd, serve_cmd, worker_cmd
+from core.redaction import RedactSecrets
 from core.settings import Settings
 
 PROG = "nagovori"
@@ -56,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    for handler in logging.getLogger().handlers:  # whatever logger a credential reaches
+        handler.addFilter(RedactSecrets())
     if not debug:  # faster-whisper logs every file's VAD and language at INFO: our own lines say it
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     try:

@@ -6,6 +6,7 @@ behind the caller's back. Every field is listed and explained in ``.env.example`
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,7 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     public_url: str = ""  # empty: http://{host}:{port}
     secret_key: SecretStr = SecretStr("")  # empty: generated once, kept in data_dir
+    jwt_max_lifetime_seconds: int = Field(86400, ge=60)  # a JWT's exp at most this far ahead
 
     # Engines
     asr_engine: Literal["whisper", "vosk", "pocketsphinx"] = "whisper"
@@ -80,7 +82,7 @@ class Settings(BaseSettings):
     def load(cls, **overrides: object) -> Settings:
         """Build settings from the environment and make sure the data dir and secret exist."""
         settings = cls(**overrides)  # type: ignore[arg-type]
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(settings.data_dir)
         if not settings.secret_key.get_secret_value():
             settings.secret_key = SecretStr(_stored_secret(settings.data_dir / SECRET_KEY_FILE))
         return settings
@@ -114,9 +116,21 @@ class Settings(BaseSettings):
         return not self.redis_url
 
 
+def _private_dir(path: Path) -> None:
+    """Create the data dir for the owner only (it holds the database, the secret and every user's
+    audio and transcripts), tightening one an earlier version created world-readable."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):  # not ours (a mounted volume): leave it as it is
+            path.chmod(0o700)
+
+
 def _stored_secret(path: Path) -> str:
     """Read the generated secret, creating it (readable by the owner only) on first use."""
     if path.exists():
+        if path.stat().st_mode & 0o077:
+            with contextlib.suppress(PermissionError):
+                path.chmod(0o600)
         return path.read_text().strip()
     secret = secrets.token_urlsafe(48)
     path.touch(mode=0o600)

@@ -69,10 +69,11 @@ async def create_user_handler(request: web.Request) -> web.Response:
 @operation(
     "Grant minutes to an account",
     tags=TAGS,
-    description="With an `idempotency_key`, repeating the same grant adds the minutes once.",
+    description="With an `idempotency_key`, repeating the same grant adds the minutes once; "
+    "reusing the key with another amount is a 409 naming the original grant.",
     body=CreateGrant,
     responses={201: GrantResult},
-    errors=(400, 403, 404),
+    errors=(400, 403, 404, 409),
 )
 async def grant_handler(request: web.Request) -> web.Response:
     admin_user(request)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Balance, QueryParams, RequestBody, Timestamp
+from api.schemas.common import Balance, Name, QueryParams, RequestBody, Timestamp
 from core.db.models import ApiKey
 
 
@@ -67,7 +67,7 @@ class Usage(BaseModel):
 
 
 class CreateApiKey(RequestBody):
-    name: str = Field("default", min_length=1, max_length=100, examples=["production"])
+    name: Name = Field("default", min_length=1, max_length=100, examples=["production"])
 
 
 class ApiKeyView(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Balance, RequestBody, Timestamp
+from api.schemas.common import Balance, Name, RequestBody, Timestamp
 
 
 class CreateUser(RequestBody):
@@ -12,18 +12,18 @@ class CreateUser(RequestBody):
 
     starting_minutes: float = Field(0, ge=0, le=10_000_000, description="The balance it starts with")
     is_admin: bool = False
-    telegram_id: int | None = Field(None, ge=1)
+    telegram_id: int | None = Field(None, ge=1, le=2**63 - 1)  # the column is a signed 64-bit integer
     email: str | None = Field(None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    name: str | None = Field(None, max_length=200)
+    name: Name | None = Field(None, max_length=200)
     company_id: str | None = Field(None, max_length=200)
-    company_name: str | None = Field(None, max_length=200)
-    contact_name: str | None = Field(None, max_length=200)
+    company_name: Name | None = Field(None, max_length=200)
+    contact_name: Name | None = Field(None, max_length=200)
     contact_phone: str | None = Field(None, max_length=50)
     company_address: str | None = Field(None, max_length=500)
     company_vat_id: str | None = Field(None, max_length=100)
     company_registration_number: str | None = Field(None, max_length=100)
     create_api_key: bool = Field(True, description="Also create a first API key and return it once")
-    api_key_name: str = Field("default", min_length=1, max_length=100)
+    api_key_name: Name = Field("default", min_length=1, max_length=100)
 
 
 class AdminUser(BaseModel):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 # Aware UTC datetimes as ISO 8601 with an explicit offset ("2025-01-31T12:00:00.123456+00:00").
 Timestamp = Annotated[
@@ -13,6 +14,21 @@ Timestamp = Annotated[
     PlainSerializer(lambda value: value.isoformat(), return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+# Control characters (NUL, escapes) and the bidi embeddings/overrides/isolates that make a name
+# display as something else ("invoice\u202efdp.exe" reads "invoiceexe.pdf"). LRM/RLM stay allowed:
+# right-to-left names need them.
+_UNSAFE_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _safe_name(value: str) -> str:
+    if _UNSAFE_IN_NAMES.search(value):
+        raise ValueError("must not contain control characters or bidirectional overrides")
+    return value
+
+
+# A name people will read (of an account, a key, a company).
+Name = Annotated[str, AfterValidator(_safe_name)]
 
 JOB_STATUSES = ("queued", "processing", "completed", "failed", "cancelled")
 

@@ -10,11 +10,14 @@ which makes them queue up (``busy_timeout``) instead of failing; read-only sessi
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -37,6 +40,7 @@ class Database:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
+            private_sqlite_file(url)
             _configure_sqlite(self.engine)
         writer = self.engine.execution_options(**{_IMMEDIATE: True}) if self.is_sqlite else self.engine
         self._writes = async_sessionmaker(writer, expire_on_commit=False)
@@ -89,6 +93,21 @@ def _is_connection_error(exc: DBAPIError) -> bool:
         "terminating connection",
     )
     return any(m in text_ for m in markers)
+
+
+def private_sqlite_file(url: str) -> None:
+    """Make the SQLite file (and its -wal/-shm, which SQLite creates with the file's mode) readable
+    by the owner only: it holds every transcript. SQLite itself would create it 0644."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    with contextlib.suppress(FileExistsError, FileNotFoundError):  # exists / no folder: SQLite says
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):  # absent, or not ours to change
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 
 import migrations
+from core.db.database import private_sqlite_file
 
 MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
 
@@ -23,6 +24,8 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Bring the database to ``revision``; safe to call on every start."""
+    if database_url.startswith("sqlite"):
+        private_sqlite_file(database_url)  # before Alembic's engine creates it world-readable
     command.upgrade(alembic_config(database_url), revision)
 
 

@@ -85,7 +85,9 @@ class Job(Base):
     source: Mapped[str] = mapped_column(String(16), default="api")  # api | telegram | cli | web
     language: Mapped[str | None] = mapped_column(String(8))  # asked for: a code or "auto"
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where the result goes (a Telegram chat)
+    # Where the result goes (a Telegram chat); SQL NULL when nowhere (an API job), never JSON
+    # null, so that the reconciler's ``delivery IS NOT NULL`` means "has somewhere to go".
+    delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     hold_seconds: Mapped[int] = mapped_column(Integer, default=0)
     billed_seconds: Mapped[int | None] = mapped_column(Integer)
     progress: Mapped[float] = mapped_column(Float, default=0.0)

@@ -31,7 +31,11 @@ async def create_user(
     try:
         async with db.write() as session:
             user = User(
-                is_admin=is_admin, telegram_id=telegram_id, email=email, name=name, profile=profile or {}
+                is_admin=is_admin,
+                telegram_id=telegram_id,
+                email=normalize_email(email),
+                name=name,
+                profile=profile or {},
             )
             session.add(user)
             await session.flush()
@@ -48,6 +52,12 @@ async def create_user(
             return user
     except IntegrityError as exc:
         raise Conflict("A user with this e-mail or Telegram id already exists.") from exc
+
+
+def normalize_email(email: str | None) -> str | None:
+    """E-mail addresses are stored in lower case, so that uniqueness ignores case (a look-up by
+    e-mail must normalize the same way)."""
+    return email.strip().lower() if email else None
 
 
 async def get_user(session: AsyncSession, user_id: str) -> User:
@@ -93,12 +103,33 @@ async def grant_minutes(
     source: str = "admin",
     idempotency_key: str | None = None,
 ) -> int:
-    """Add minutes to an account; returns the new balance in seconds."""
+    """Add minutes to an account; returns the new balance in seconds. Repeating a grant with its
+    ``idempotency_key`` adds nothing; reusing the key for another account or amount is a Conflict
+    naming the original grant (answering as if the new amount had been granted would be a lie)."""
     seconds = minutes_to_seconds(minutes)
     if seconds <= 0:
         raise InvalidInput("Grant a positive number of minutes.", field="minutes")
+    try:
+        return await _grant_once(db, user_id, seconds, reason, source, idempotency_key)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # The same key committed by a concurrent request (PostgreSQL): now it is a replay or a clash.
+        return await _grant_once(db, user_id, seconds, reason, source, idempotency_key)
+
+
+async def _grant_once(
+    db: Database, user_id: str, seconds: int, reason: str | None, source: str, idempotency_key: str | None
+) -> int:
     async with db.write() as session:
         await get_user(session, user_id)
+        earlier = await ledger.grant_by_key(session, idempotency_key) if idempotency_key else None
+        if earlier is not None and (earlier.account_id, earlier.amount_seconds) != (user_id, seconds):
+            raise Conflict(
+                "This idempotency key was already used for a different grant; nothing was added.",
+                granted_seconds=earlier.amount_seconds,
+                granted_at=earlier.created_at.isoformat(),
+            )
         await ledger.grant(
             session, user_id, seconds, source=source, reason=reason, idempotency_key=idempotency_key
         )
