@@ -27,8 +27,9 @@ ERROR_TEXT = {
     403: "Not allowed",
     404: "Not found (or not yours)",
     409: "The resource's state does not allow this",
-    413: "The file or body is too large",
-    429: "Rate limited (requests per minute, or too many jobs); see `Retry-After`",
+    410: "Gone: deleted after the retention period (`audio_expired`)",
+    413: "The file or body is too large, or over your storage quota (`storage_quota_exceeded`)",
+    429: "Rate limited (requests per minute, too many jobs, or too many stored files); see `Retry-After`",
     503: "A dependency or model is not available",
 }
 

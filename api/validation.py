@@ -34,7 +34,13 @@ async def json_body(request: web.Request, model: type[M]) -> M:
         raise InvalidInput("The request body must be a JSON object.")
     if _depth_exceeds(data, MAX_JSON_DEPTH):
         raise _too_deep()
-    return validate(model, data)
+    body = validate(model, data)  # a field's own rule speaks first
+    nul = _nul_at(data)
+    if nul is not None:
+        # PostgreSQL's text cannot store U+0000: refused here, not as a database error (a 500).
+        where = f"{nul}: " if nul else ""
+        raise InvalidInput(f"{where}NUL characters (\\u0000) are not accepted.", field=nul or None)
+    return body
 
 
 def _too_deep() -> InvalidInput:
@@ -51,6 +57,25 @@ def _depth_exceeds(data: dict[str, Any], limit: int) -> bool:
         children = value.values() if isinstance(value, dict) else value
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+def _nul_at(data: dict[str, Any]) -> str | None:
+    """The dotted path of the first string (or of the object whose key) containing U+0000, at
+    any depth ("" for a key of the body itself); None when there is none."""
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return path
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                if "\x00" in key:
+                    return path
+                stack.append((child, f"{path}.{key}" if path else key))
+        elif isinstance(value, list):
+            stack.extend((child, f"{path}.{index}") for index, child in enumerate(value))
+    return None
 
 
 def query_params(request: web.Request, model: type[M]) -> M:

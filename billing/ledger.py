@@ -1,9 +1,11 @@
-"""The minute ledger: grants, holds, captures and releases, in whole seconds.
+"""The minute ledger: grants, holds, extensions, captures and releases, in whole seconds.
 
 Every function works inside the caller's transaction (an ``AsyncSession`` in ``begin()``), so a
-hold commits or rolls back together with the job row it pays for. Holds never take the balance
-below zero; settling a job (capture + release) and releasing it are idempotent per job, keyed by
-unique ``idempotency_key`` values, so a redelivered message never charges twice.
+hold commits or rolls back together with the job row it pays for. A hold is an estimate: while a
+job runs it can be extended (the audio turned out longer than its header said), always by the
+same conditional update, so the balance never goes below zero. Settling a job (capture + release)
+and releasing it are idempotent per job, keyed by unique ``idempotency_key`` values, so a
+redelivered message never charges twice.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,15 +115,67 @@ async def hold(
     await session.flush()
 
 
+async def extend(session: AsyncSession, job_id: str, seconds: int, *, quantum: int = 1) -> int:
+    """Move up to ``seconds`` more from the balance into a running job's hold; returns the seconds
+    moved. When the balance holds less, it takes what there is in whole ``quantum`` steps (0 when
+    not even one step is left), so the caller can stop exactly where the money ends. A settled
+    job cannot be extended (0)."""
+    if seconds <= 0:
+        raise ValueError("an extension reserves a positive number of seconds")
+    held = await _hold_entry(session, job_id)
+    await _lock_account(session, held.account_id)
+    if await _settlement_of(session, job_id) is not None:
+        return 0
+    available = await balance(session, held.account_id)
+    amount = min(seconds, available - available % quantum)
+    if amount <= 0:
+        return 0
+    result = await session.execute(
+        update(AccountBalance)
+        .where(AccountBalance.account_id == held.account_id, AccountBalance.seconds >= amount)
+        .values(seconds=AccountBalance.seconds - amount)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return 0
+    count = await session.scalar(
+        select(func.count())
+        .select_from(LedgerEntry)
+        .where(LedgerEntry.job_id == job_id, LedgerEntry.kind == "extend")
+    )
+    session.add(
+        LedgerEntry(
+            account_id=held.account_id,
+            kind="extend",
+            delta_seconds=-amount,
+            amount_seconds=amount,
+            job_id=job_id,
+            channel=held.channel,
+            usage_kind=held.usage_kind,
+            idempotency_key=f"extend:{job_id}:{int(count or 0) + 1}",
+            created_at=_now(),
+        )
+    )
+    await session.flush()
+    return amount
+
+
 async def settle(session: AsyncSession, job_id: str, charged_seconds: int) -> Settlement:
-    """Charge ``charged_seconds`` of a job's hold (at most the hold) and release the rest. Idempotent."""
+    """Charge ``charged_seconds`` for a job and release the rest of its hold. Idempotent.
+
+    The charge is what was processed, not the estimate: when it exceeds the hold (a worker that
+    measured more than it extended for), the difference is taken from the balance as far as it
+    goes; only what the balance cannot cover is forgiven."""
     held = await _hold_entry(session, job_id)
     await _lock_account(session, held.account_id)
     done = await _settlement_of(session, job_id)
     if done is not None:
         return done
-    captured = max(0, min(charged_seconds, held.amount_seconds))
-    released = held.amount_seconds - captured
+    total = await _held_total(session, job_id)
+    if charged_seconds > total:
+        total += await extend(session, job_id, charged_seconds - total)
+    captured = max(0, min(charged_seconds, total))
+    released = total - captured
     common = {
         "account_id": held.account_id,
         "job_id": job_id,
@@ -163,7 +217,17 @@ async def held_seconds(session: AsyncSession, job_id: str) -> int:
     entry = await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == f"hold:{job_id}"))
     if entry is None or await _settlement_of(session, job_id) is not None:
         return 0
-    return entry.amount_seconds
+    return await _held_total(session, job_id)
+
+
+async def _held_total(session: AsyncSession, job_id: str) -> int:
+    """The job's hold plus its extensions."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_seconds), 0)).where(
+            LedgerEntry.job_id == job_id, LedgerEntry.kind.in_(("hold", "extend"))
+        )
+    )
+    return int(total or 0)
 
 
 async def _hold_entry(session: AsyncSession, job_id: str) -> LedgerEntry:

@@ -68,7 +68,7 @@ async def usage_report(
     )
     open_holds = await session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.delta_seconds), 0)).where(
-            LedgerEntry.account_id == account_id, LedgerEntry.kind.in_(("hold", "release"))
+            LedgerEntry.account_id == account_id, LedgerEntry.kind.in_(("hold", "extend", "release"))
         )
     )
     # Holds are negative and releases give back the uncaptured part, so the open remainder is

@@ -3,7 +3,7 @@
 Runs in the workers. Every step of a delivery (each part of a long text, the file, the removal of
 the status message) is recorded in ``job.delivery["sent"]`` as soon as it is done, so a retry after
 a network error, a 429 or a restart resumes where it stopped and sends nothing twice. Telegram's
-``retry_after`` becomes the delay of Dramatiq's retry.
+``retry_after`` becomes ``RetryLater(seconds=…)``, which the worker's actor turns into a delayed retry.
 """
 
 from __future__ import annotations
@@ -15,19 +15,16 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-import dramatiq
-from sqlalchemy import select
-
 from bots.explain import explain
 from bots.formatting import needs_file, split_message
 from bots.messenger import ChatUnavailable, MessageGone, Messenger, MessengerFactory, RetryAfter
 from bots.model import Button, Keyboard
 from bots.texts import say
-from core.db.base import utcnow
-from core.db.models import Job, SpeechJob, TranscriptionJob
-from core.jobs import lifecycle
+from core.errors import RetryLater
 from core.jobs.states import JobStatus
 from core.platform import Platform
+from core.services import deliveries
+from core.services.deliveries import FinishedJob, Job, SpeechJob, TranscriptionJob
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +46,8 @@ class TelegramDeliverer:
         self._locks: dict[int, asyncio.Lock] = {}
 
     async def deliver(self, job: Job) -> None:
-        loaded = await self._load(job.id)
+        db = self._platform.db
+        loaded = await deliveries.load_job(db, job.id)
         if loaded is None:
             return
         delivery = loaded.delivery or {}
@@ -60,53 +58,27 @@ class TelegramDeliverer:
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         try:
             async with lock, self._open() as messenger:
-                for earlier in await self._unsent_before(loaded, chat_id):
+                for earlier in await deliveries.unsent_before(db, loaded, chat_id=chat_id, recent=RECENT):
                     await self._send(messenger, earlier)
-                    await lifecycle.mark_delivered(self._platform.db, earlier.id)
-                current = await self._load(job.id)
+                    await deliveries.mark_delivered(db, earlier.id)
+                current = await deliveries.load_job(db, job.id)
                 if current is not None and current.delivered_at is None:
                     await self._send(messenger, current)
         except RetryAfter as exc:
-            raise dramatiq.Retry(str(exc), delay=math.ceil(exc.seconds * 1000) + 250) from exc
+            raise RetryLater(str(exc), seconds=exc.seconds) from exc
         except ChatUnavailable:
             log.info("chat %s blocked the bot or is gone; job %s stays unsent", chat_id, job.id)
         finally:
             if not lock.locked():
                 self._locks.pop(chat_id, None)
 
-    async def _load(self, job_id: str) -> TranscriptionJob | SpeechJob | None:
-        # deliver_job may hand over the base class without its kind's columns: load it whole.
-        async with self._platform.db.read() as session:
-            kind = await session.scalar(select(Job.kind).where(Job.id == job_id))
-            if kind is None:
-                return None
-            return await session.get(TranscriptionJob if kind == "asr" else SpeechJob, job_id)
-
-    async def _unsent_before(self, job: Job, chat_id: int) -> list[TranscriptionJob | SpeechJob]:
-        async with self._platform.db.read() as session:
-            ids = (
-                await session.scalars(
-                    select(Job.id)
-                    .where(
-                        Job.user_id == job.user_id,
-                        Job.source == "telegram",
-                        Job.delivered_at.is_(None),
-                        Job.status.in_((JobStatus.COMPLETED, JobStatus.FAILED)),
-                        Job.created_at < job.created_at,
-                        Job.completed_at > utcnow() - RECENT,
-                    )
-                    .order_by(Job.created_at, Job.id)
-                )
-            ).all()
-        jobs = [await self._load(job_id) for job_id in ids]
-        return [j for j in jobs if j is not None and int((j.delivery or {}).get("chat_id", 0)) == chat_id]
-
-    async def _send(self, messenger: Messenger, job: TranscriptionJob | SpeechJob) -> None:
+    async def _send(self, messenger: Messenger, job: FinishedJob) -> None:
         step = _Steps(self._platform, job, messenger, dict(job.delivery or {}))
         if job.status == JobStatus.FAILED:
             await step.failure()
         elif isinstance(job, TranscriptionJob):
             await step.transcript(job)
+            await step.truncation(job)
         else:
             await step.voice(job)
         await step.remove_status()
@@ -128,10 +100,7 @@ class _Steps:
     async def _done(self, step: str) -> None:
         self.sent.append(step)
         self.delivery["sent"] = self.sent
-        async with self.platform.db.write() as session:
-            row = await session.get(Job, self.job.id)
-            if row is not None:
-                row.delivery = {**(row.delivery or {}), "sent": list(self.sent)}
+        await deliveries.record_sent(self.platform.db, self.job.id, self.sent)
 
     async def failure(self) -> None:
         if "failure" in self.sent:
@@ -177,12 +146,18 @@ class _Steps:
             )
             await self._done(f"part:{index}")
 
+    async def truncation(self, job: TranscriptionJob) -> None:
+        """Say so when the balance ran out before the recording did (after the partial text)."""
+        if not job.truncated or "truncated" in self.sent:
+            return
+        seconds = round(job.duration_seconds or 0)
+        await self.m.send_text(self.chat_id, say(self.lang, "transcript_truncated", seconds=seconds))
+        await self._done("truncated")
+
     async def voice(self, job: SpeechJob) -> None:
         if "voice" in self.sent or not job.result_key:
             return
-        reader = await self.platform.store.open_read(job.result_key)
-        async with reader:
-            audio = b"".join([chunk async for chunk in reader])
+        audio = await deliveries.read_result(self.platform, job)
         seconds = max(1, math.ceil(job.audio_seconds or 0))
         await self.m.send_voice(self.chat_id, audio, duration=seconds, reply_to=self.reply_to)
         await self._done("voice")

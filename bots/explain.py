@@ -74,6 +74,9 @@ def explain(code: str, message: str, details: dict[str, Any], lang: str, *, kind
             return Explanation(say(lang, "text_too_long", length=d["length"], limit=d["limit"]))
     except (KeyError, TypeError):
         pass  # a stored failure has no details: fall through to the generic answers
+    if code == "insufficient_minutes":  # a job that ran out part-way (speech: nothing was sent)
+        key = "speech_out_of_minutes" if kind == "tts" else "out_of_minutes"
+        return Explanation(say(lang, key), [[Button(say(lang, "buy_button"), "buy")]])
     if code == "text_empty":
         return Explanation(say(lang, "text_empty"))
     if code == "invalid_audio":

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from bots.errors import TelegramFileTooBig, TelegramFileUnavailable
 from bots.messenger import BadRequest, FileTooBig, MessengerFactory
-from core.db.models import TranscriptionJob
+
+
+class TelegramInput(Protocol):
+    """What the source reads of a transcription job (``TranscriptionJob`` has both)."""
+
+    @property
+    def telegram_file_id(self) -> str | None: ...
+
+    @property
+    def size_bytes(self) -> int | None: ...
 
 
 class TelegramFileSource:
@@ -19,7 +29,7 @@ class TelegramFileSource:
         self._open = open_messenger
         self._limit = download_limit
 
-    async def fetch(self, job: TranscriptionJob, directory: Path) -> Path:
+    async def fetch(self, job: TelegramInput, directory: Path) -> Path:
         assert job.telegram_file_id is not None
         try:
             async with self._open() as messenger:

@@ -1,10 +1,11 @@
-"""Shaping results for Telegram: splitting long text on sentence boundaries, and SRT subtitles."""
+"""Shaping results for Telegram: long text split on sentence boundaries, or sent as a file.
+
+(Subtitles are the API's: ``core.services.subtitles``.)"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from bots.messenger import MAX_MESSAGE_CHARS
 
@@ -54,23 +55,3 @@ def _units(text: str, limit: int) -> Iterable[str]:
 def needs_file(text: str, limit: int = MAX_MESSAGE_CHARS) -> bool:
     """True when the text would take more than ``MAX_PARTS`` messages."""
     return len(split_message(text, limit)) > MAX_PARTS
-
-
-def srt_timestamp(seconds: float) -> str:
-    millis = max(0, round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
-
-
-def to_srt(segments: Iterable[Mapping[str, Any]]) -> str:
-    """SubRip subtitles from the job's segments (``start``, ``end``, ``text``, maybe ``speaker``)."""
-    blocks = []
-    for index, segment in enumerate((s for s in segments if str(s.get("text", "")).strip()), start=1):
-        text = str(segment["text"]).strip()
-        if segment.get("speaker"):
-            text = f"{segment['speaker']}: {text}"
-        start, end = float(segment.get("start", 0.0)), float(segment.get("end", 0.0))
-        blocks.append(f"{index}\n{srt_timestamp(start)} --> {srt_timestamp(max(end, start))}\n{text}\n")
-    return "\n".join(blocks)

@@ -14,19 +14,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bots.messenger import MessageGone, Messenger, RetryAfter, TelegramError
 from bots.texts import duration, say
-from core.db.models import Job
 from core.events import job_channel
 from core.jobs.states import JobStatus
 from core.platform import Platform
+from core.services.progress import job_progress
 
 log = logging.getLogger(__name__)
-
-FINISHED = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 @dataclass
@@ -49,22 +44,6 @@ def progress_text(lang: str, fraction: float, elapsed: float | None) -> str:
         remaining = elapsed * (1 - fraction) / fraction
         eta = say(lang, "eta", eta=duration(max(1, remaining), lang))
     return say(lang, "status_progress", percent=percent, eta=eta)
-
-
-async def jobs_ahead(session: AsyncSession, job: Job) -> int:
-    """Jobs of the same kind, anyone's, waiting or running since before this one."""
-    if job.status != JobStatus.QUEUED:
-        return 0
-    count = await session.scalar(
-        select(func.count())
-        .select_from(Job)
-        .where(
-            Job.kind == job.kind,
-            Job.status.in_((JobStatus.QUEUED, JobStatus.PROCESSING)),
-            Job.created_at < job.created_at,
-        )
-    )
-    return int(count or 0)
 
 
 class ProgressWatcher:
@@ -136,17 +115,15 @@ class ProgressWatcher:
     async def _until_finished(self, job_id: str, status: StatusMessage) -> None:
         """Show the queue position while waiting, and notice a finish whose event we missed."""
         while True:
-            async with self._platform.db.read() as session:
-                job = await session.get(Job, job_id)
-                ahead = await jobs_ahead(session, job) if job is not None else 0
-            if job is None or job.status in FINISHED:
+            job = await job_progress(self._platform.db, job_id)
+            if job is None or job.finished:
                 return
             text = None
-            if job.status == JobStatus.QUEUED and ahead > 0 and not status.processing:
-                text = say(status.lang, "status_queued", ahead=ahead)
+            if job.status == JobStatus.QUEUED and job.queue_position > 0 and not status.processing:
+                text = say(status.lang, "status_queued", ahead=job.queue_position)
             elif job.status == JobStatus.PROCESSING and not status.processing:
                 # Started before we subscribed: show the stored progress until events arrive.
-                text = progress_text(status.lang, job.progress or 0.0, None)
+                text = progress_text(status.lang, job.progress, None)
             if text is not None and not await self._edit(status, text, time.monotonic()):
                 return
             await asyncio.sleep(self._poll_seconds)

@@ -6,24 +6,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from aiohttp import web
 
-from bots import records
+from bots.adapters.bot_api import UpdateHandler
 from bots.conversation.context import BotDeps
 from bots.conversation.dispatch import Conversation
 from bots.messenger import Messenger
 from bots.model import Update
 from bots.progress import ProgressWatcher
 from core.platform import Platform
+from core.services import bot_records
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_PREFIX = "/telegram/webhook/"
-
-UpdateHandler = Callable[[Update], Awaitable[None]]
 
 
 class Adapter(Protocol):
@@ -92,7 +90,7 @@ class TelegramBot:
             BotDeps(self.platform, self.adapter.messenger, username, self.watcher)
         )
         self._ready.set()
-        await records.forget_old_updates(self.platform.db)
+        await bot_records.forget_old_updates(self.platform.db)
         settings = self.platform.settings
         if self.webhook_mode:
             url = settings.effective_public_url + self.webhook_path

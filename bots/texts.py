@@ -125,6 +125,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I could not hear any speech in this recording.",
         "ru": "Не удалось расслышать речь в этой записи.",
     },
+    "transcript_truncated": {
+        "en": "Your minutes ran out part-way: the text above covers the first {seconds} s of the "
+        "recording, and only those were charged. Top up with /buy and send it again for the rest.",
+        "ru": "Минуты закончились на середине: текст выше — это первые {seconds} с записи, и списаны "
+        "только они. Пополните баланс (/buy) и пришлите запись снова, чтобы получить остальное.",
+    },
     "transcript_file": {
         "en": "The text is long, so here it is as a file. It begins:\n\n{preview}…",
         "ru": "Текст длинный, поэтому присылаю файлом. Начало:\n\n{preview}…",
@@ -138,6 +144,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "insufficient_minutes": {
         "en": "Not enough minutes: this needs {needed}, your balance is {balance}. Top up with /buy.",
         "ru": "Не хватает минут: нужно {needed}, на балансе {balance}. Пополнить: /buy.",
+    },
+    "speech_out_of_minutes": {
+        "en": "Your minutes ran out before the whole text was spoken, so I sent nothing and charged "
+        "nothing. Top up with /buy, or send a shorter text.",
+        "ru": "Минуты закончились раньше, чем текст был озвучен целиком, поэтому я ничего не отправил "
+        "и ничего не списал. Пополните баланс (/buy) или пришлите текст покороче.",
+    },
+    "out_of_minutes": {
+        "en": "Your minutes ran out before the job could finish; nothing was charged. Top up with /buy.",
+        "ru": "Минуты закончились раньше, чем задача была выполнена; ничего не списано. Пополнить: /buy.",
     },
     "audio_too_long": {
         "en": "This recording is too long ({duration}); the limit is {limit}. Please split it into parts.",

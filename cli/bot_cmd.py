@@ -34,6 +34,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def run_bot(settings: Settings) -> None:
     from aiohttp import web
 
+    from api.protocol import ConnectionLimits
+    from api.server import ApiRunner
     from bots.wiring import build_bot, mount_webhook
     from cli.wiring import Engines, running_workers
     from core.platform import Platform
@@ -47,7 +49,7 @@ async def run_bot(settings: Settings) -> None:
             if bot.webhook_mode:
                 app = web.Application()
                 mount_webhook(app, bot)
-                runner = web.AppRunner(app, access_log=None)
+                runner = ApiRunner(app, ConnectionLimits.from_settings(settings), access_log=None)
                 await runner.setup()
                 await web.TCPSite(runner, settings.host, settings.port).start()
             await bot.start()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bundled.assemble import BundleError
-from cli import accounts_cmd, migrate_cmd, serve_cmd, worker_cmd
+from cli import accounts_cmd, ledger_cmd, migrate_cmd, serve_cmd, worker_cmd
 from core.redaction import RedactSecrets
 from core.settings import Settings
 
@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Nagovori: a self-hostable speech platform.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (serve_cmd, worker_cmd, migrate_cmd, accounts_cmd):
+    for module in (serve_cmd, worker_cmd, migrate_cmd, accounts_cmd, ledger_cmd):
         module.register(subparsers)
     for name in ("transcribe_cmd", "speak_cmd", "models_cmd", "bot_cmd"):
         _register_optional(subparsers, name)

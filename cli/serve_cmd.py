@@ -28,6 +28,8 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     from aiohttp import web
 
     from api.app import create_app
+    from api.protocol import ConnectionLimits
+    from api.server import ApiRunner
     from cli.wiring import Engines, running_workers
     from core.platform import Platform
 
@@ -42,7 +44,7 @@ async def serve(settings: Settings, host: str, port: int) -> None:
         if bot.webhook_mode:
             mount_webhook(app, bot)  # the webhook shares the API's port
     async with running_workers(platform, engines, consume=settings.embedded):
-        runner = web.AppRunner(app, access_log=None)
+        runner = ApiRunner(app, ConnectionLimits.from_settings(settings), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()

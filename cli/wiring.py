@@ -20,9 +20,9 @@ from asr.isolated import GIL_BOUND, IsolatedAsrEngines
 from asr.registry import AsrEngines
 from cli.engine_config import asr_config, tts_config
 from core.jobs.actors import declare_actors
-from core.jobs.broker import QUEUES
 from core.jobs.reconciler import run_reconciler
 from core.jobs.runtime import CloseRuntimeOnShutdown, RuntimeHolder, WorkerRuntime
+from core.jobs.states import QUEUES
 from core.platform import Platform
 from core.settings import Settings
 from tts.registry import TtsEngines

@@ -11,9 +11,8 @@ import sys
 
 from cli.serve_cmd import _until_signalled
 from core.errors import InvalidInput
+from core.jobs.states import QUEUES
 from core.settings import Settings
-
-QUEUES = ("asr", "tts", "deliver")  # core.jobs.broker.QUEUES, without importing the broker stack
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

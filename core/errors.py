@@ -7,16 +7,27 @@ HTTP statuses are chosen at the edge (``api/errors.py``), never here.
     NagovoriError
      ├── InvalidInput            bad parameters, unusable files (400)
      │    ├── AudioTooShort / AudioTooLong
- │    ├── UploadIncomplete
+     │    ├── UploadIncomplete
      │    └── InvalidObjectKey
      ├── NotFound                missing, or someone else's (404)
      ├── Conflict                the request clashes with the resource's state (409)
+     │    ├── UploadUsed         a second PUT to an upload that already completed
+     │    └── InputChanged       a job's input is no longer the file it was created with
+     ├── Gone                    existed once, deleted for good (410)
+     │    └── AudioExpired       the audio was deleted after RETENTION_DAYS
+     ├── RequestTimeout          a request body that stalls or crawls (408)
      ├── PayloadTooLarge         over the upload limit (413)
+     │    └── StorageQuotaExceeded  over the user's STORAGE_QUOTA_MB
      ├── AuthenticationFailed    no or bad credentials (401)
      ├── Forbidden               a signed URL that is tampered with or expired (403)
      ├── TooManyJobs             the per-user queue is full (429)
+     │    └── TooManyActiveJobs  MAX_ACTIVE_JOBS jobs are running already (a live stream) (429)
+     ├── TooManyObjects          the user keeps STORAGE_QUOTA_OBJECTS objects already (429)
      ├── RateLimited             too many requests (429)
      └── ServiceUnavailable      a dependency (database, broker, engine) is down (503)
+
+Outside the tree, because it is no failure: ``RetryLater``, a worker step asking to run again
+(after ``seconds``, when it knows how long to wait); the actors turn it into the broker's retry.
 """
 
 from __future__ import annotations
@@ -87,11 +98,61 @@ class Conflict(NagovoriError):
     default_message = "The resource is in a state that does not allow this."
 
 
+class UploadUsed(Conflict):
+    """A PUT to an upload URL whose upload already completed: an upload is written once."""
+
+    code = "upload_used"
+    default_message = (
+        "This upload URL was already used; an uploaded file cannot be replaced. "
+        "Ask POST /v1/uploads/presign for a new URL."
+    )
+
+
+class InputChanged(Conflict):
+    """The worker found other bytes than the job was created (and billed) for; the job fails."""
+
+    code = "input_changed"
+    default_message = (
+        "The uploaded file changed after the job was created; the job was stopped and "
+        "your minutes were returned."
+    )
+
+
+class Gone(NagovoriError):
+    """The resource existed but was deleted for good."""
+
+    code = "gone"
+    default_message = "This resource no longer exists."
+
+
+class AudioExpired(Gone):
+    """The job's audio was deleted after ``RETENTION_DAYS``; its text is kept."""
+
+    code = "audio_expired"
+    default_message = "The audio was deleted after the retention period; the job's text is kept."
+
+
+class RequestTimeout(NagovoriError, TimeoutError):
+    """The client stopped sending its request body, or sends it too slowly (api/protocol.py).
+
+    A ``TimeoutError`` too: aiohttp ends its read of a leftover body quietly on one."""
+
+    code = "request_timeout"
+    default_message = "The request body did not arrive in time."
+
+
 class PayloadTooLarge(NagovoriError):
     """The body is over the configured size limit."""
 
     code = "payload_too_large"
     default_message = "The file is too large."
+
+
+class StorageQuotaExceeded(PayloadTooLarge):
+    """Storing this would take the user's files over ``STORAGE_QUOTA_MB``."""
+
+    code = "storage_quota_exceeded"
+    default_message = "Your storage is full; delete files or wait until old uploads expire."
 
 
 class AuthenticationFailed(NagovoriError):
@@ -115,6 +176,20 @@ class TooManyJobs(NagovoriError):
     default_message = "Too many jobs waiting; try again when some have finished."
 
 
+class TooManyActiveJobs(TooManyJobs):
+    """A live stream cannot wait in the queue: it needs a free ``MAX_ACTIVE_JOBS`` slot now."""
+
+    code = "too_many_active_jobs"
+    default_message = "Too many jobs running; try again when one has finished."
+
+
+class TooManyObjects(NagovoriError):
+    """The user already keeps ``STORAGE_QUOTA_OBJECTS`` stored files (uploads and TTS results)."""
+
+    code = "too_many_objects"
+    default_message = "You keep too many stored files; wait until old uploads expire."
+
+
 class RateLimited(NagovoriError):
     """Over ``RATE_LIMIT_PER_MINUTE``; ``retry_after`` says when to come back."""
 
@@ -127,3 +202,15 @@ class ServiceUnavailable(NagovoriError):
 
     code = "service_unavailable"
     default_message = "The service is temporarily unavailable; try again shortly."
+
+
+class RetryLater(Exception):
+    """A worker step that cannot finish now and should run again: after ``seconds`` when the other
+    side said how long to wait (Telegram's flood control), else after the broker's backoff.
+
+    Not a ``NagovoriError``: those are final answers, this is a request to come back. The actors
+    (``core.jobs.actors``) map it to the broker's retry, so no step knows the broker."""
+
+    def __init__(self, message: str = "retry later", *, seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.seconds = seconds

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
     public_url: str = ""  # empty: http://{host}:{port}
     secret_key: SecretStr = SecretStr("")  # empty: generated once, kept in data_dir
     jwt_max_lifetime_seconds: int = Field(86400, ge=60)  # a JWT's exp at most this far ahead
+    # Slow and lying clients (api/protocol.py): a request head must be complete this long after the
+    # connection opens (or the previous response); a body may pause this long, and must arrive
+    # within BODY_TIMEOUT plus 1 s per BODY_MIN_RATE_KB received. 0 turns a body limit or the cap off.
+    header_timeout_seconds: float = Field(10, gt=0)
+    body_idle_timeout_seconds: float = Field(10, ge=0)
+    body_timeout_seconds: float = Field(30, ge=0)
+    body_min_rate_kb: float = Field(64, ge=0)
+    max_pending_connections_per_ip: int = Field(20, ge=0)  # open connections without a request yet
 
     # Engines
     asr_engine: Literal["whisper", "vosk", "pocketsphinx"] = "whisper"
@@ -61,6 +69,11 @@ class Settings(BaseSettings):
     min_audio_seconds: float = Field(1, ge=0)
     max_audio_seconds: float = Field(14400, gt=0)
     upload_url_ttl_seconds: int = Field(3600, ge=60)
+    # Storage per user: uploads plus TTS results kept.
+    storage_quota_mb: int = Field(2048, ge=1)
+    storage_quota_objects: int = Field(1000, ge=1)
+    upload_ttl_hours: float = Field(24, ge=0)  # uploads no job uses are deleted after this; 0: never
+    retention_days: float = Field(30, ge=0)  # finished jobs' audio is deleted after this; 0: kept forever
 
     # Workers
     worker_threads: int = Field(2, ge=1)
@@ -109,6 +122,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def storage_quota_bytes(self) -> int:
+        return self.storage_quota_mb * 1024 * 1024
 
     @property
     def embedded(self) -> bool:

@@ -1,10 +1,10 @@
-"""Every table the migrations manage: the core's, the ledger's and the bots' (one import each)."""
+"""Every table the migrations manage: the core's (with the Telegram channel's) and the ledger's."""
 
 from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import bots.tables  # noqa: F401  (registers the bot tables on the core's metadata)
+import core.db.bot_tables  # noqa: F401  (registers the bot tables on the core's metadata)
 from billing.tables import BillingBase
 from core.db.models import Base
 

@@ -23,11 +23,14 @@ from typing import Any
 import asyncpg
 import redis
 import requests
-from aiohttp import ClientResponse, ClientSession
+from aiohttp import ClientResponse, ClientSession, web
 from aiohttp.test_utils import TestServer
+from aiohttp.web_runner import BaseRunner
 from dramatiq import Worker
 
 from api.app import create_app
+from api.protocol import ConnectionLimits
+from api.server import ApiRunner
 from cli.wiring import Engines, running_workers
 from core.db.database import Database
 from core.db.migrate import upgrade
@@ -150,6 +153,17 @@ def api_settings(tmp_path: Path, database_url: str, redis_url: str = "", **overr
     return Settings.load(**values)
 
 
+class ApiTestServer(TestServer):
+    """aiohttp's test server on the runner ``nagovori serve`` uses: the connection limits hold."""
+
+    def __init__(self, app: web.Application, limits: ConnectionLimits) -> None:
+        super().__init__(app, host="127.0.0.1")
+        self.limits = limits
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return ApiRunner(self.app, self.limits, **kwargs)
+
+
 @contextlib.asynccontextmanager
 async def live_api(
     settings: Settings, *, minutes: float = 10, workers: bool = True, is_admin: bool = False
@@ -158,7 +172,7 @@ async def live_api(
     platform = Platform.build(settings)
     engines = Engines.from_settings(settings)
     app = create_app(platform, engines=engines, engine_status=engines.status, close_platform=False)
-    server = TestServer(app, host="127.0.0.1")
+    server = ApiTestServer(app, ConnectionLimits.from_settings(settings))
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")
     platform.settings.public_url = base  # signed URLs must point at this server

@@ -1,16 +1,26 @@
-"""``/v1/admin``: create accounts and grant minutes (administrators' keys only; others get 403)."""
+"""``/v1/admin``: create accounts, grant minutes, check the ledger (administrators' keys only; others
+get 403)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from api.openapi import operation
-from api.schemas.admin import AdminUser, CreateGrant, CreateUser, GrantResult, UserCreated
+from api.schemas.admin import (
+    AdminUser,
+    CreateGrant,
+    CreateUser,
+    GrantResult,
+    LedgerCheck,
+    LedgerViolation,
+    UserCreated,
+)
 from api.schemas.common import balance_of, dump
 from api.state import PLATFORM, admin_user
 from api.validation import json_body
 from billing.pricing import minutes_to_seconds
 from core.services import api_keys
+from core.services.ledger_audit import check_ledger
 from core.services.users import create_user, grant_minutes
 
 routes = web.RouteTableDef()
@@ -86,3 +96,31 @@ async def grant_handler(request: web.Request) -> web.Response:
         user_id=user_id, granted_seconds=minutes_to_seconds(body.minutes), balance=balance_of(seconds)
     )
     return web.json_response(dump(result), status=201)
+
+
+@routes.get("/v1/admin/ledger/check")
+@operation(
+    "Check the minute ledger",
+    tags=TAGS,
+    description="Proves the ledger adds up (as `nagovori ledger check` does): every balance equals "
+    "the sum of its entries; no finished job still holds minutes; every settled job captured and "
+    "released exactly what it held; no job was charged twice or for less than it processed. "
+    "`ok` is false and `violations` names the accounts and jobs when something is wrong. "
+    "It reads every account and job: meant for operators, not for polling.",
+    responses={200: LedgerCheck},
+    errors=(403,),
+)
+async def ledger_check_handler(request: web.Request) -> web.Response:
+    admin_user(request)
+    platform = request.app[PLATFORM]
+    report = await check_ledger(platform.db, quantum=platform.settings.billing_quantum_seconds)
+    result = LedgerCheck(
+        ok=report.ok,
+        checked_accounts=report.checked_accounts,
+        checked_jobs=report.checked_jobs,
+        violations=[
+            LedgerViolation(kind=v.kind, account_id=v.account_id, job_id=v.job_id, detail=v.detail)
+            for v in report.violations
+        ],
+    )
+    return web.json_response(dump(result))

@@ -7,13 +7,23 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from api.openapi import operation
-from api.schemas.account import LedgerEntryView, Me, Period, Preferences, Usage, UsageQuery, UsedInPeriod
+from api.schemas.account import (
+    LedgerEntryView,
+    Me,
+    Period,
+    Preferences,
+    StorageView,
+    Usage,
+    UsageQuery,
+    UsedInPeriod,
+)
 from api.schemas.common import balance_of, dump
 from api.state import PLATFORM, current_user
 from api.validation import as_utc, query_params
 from billing import ledger
 from billing.usage import usage_report
 from core.errors import InvalidInput
+from core.services.quota import storage_usage
 
 routes = web.RouteTableDef()
 TAGS = ("Account",)
@@ -44,7 +54,8 @@ async def me_handler(request: web.Request) -> web.Response:
     "Usage and remaining minutes",
     tags=TAGS,
     description="Seconds charged in the period (default: this calendar month) by channel and by kind "
-    "of work, the balance now, minutes held by running jobs, and the latest ledger entries.",
+    "of work, the balance now, minutes held by running jobs, the latest ledger entries, and the files "
+    "kept for you against your storage quota.",
     query=UsageQuery,
     responses={200: Usage},
     errors=(400,),
@@ -61,6 +72,7 @@ async def usage_handler(request: web.Request) -> web.Response:
         report = await usage_report(
             session, current_user(request).id, since=since, until=until, recent=params.recent
         )
+    storage = await storage_usage(platform, current_user(request).id)
     usage = Usage(
         period=Period(since=report.since, until=report.until),
         remaining=balance_of(report.remaining_seconds),
@@ -72,6 +84,14 @@ async def usage_handler(request: web.Request) -> web.Response:
             by_kind=report.by_kind,
         ),
         granted_seconds=report.granted_seconds,
+        storage=StorageView(
+            bytes_used=storage.bytes_used,
+            objects=storage.objects,
+            quota_bytes=storage.quota_bytes,
+            quota_objects=storage.quota_objects,
+            upload_ttl_hours=platform.settings.upload_ttl_hours,
+            retention_days=platform.settings.retention_days,
+        ),
         recent=[
             LedgerEntryView(
                 kind=e.kind,

@@ -14,7 +14,6 @@ from aiohttp import web
 from api.openapi import Body, operation
 from api.schemas.uploads import SignedQuery, UploadReceipt
 from api.state import PLATFORM
-from core.errors import PayloadTooLarge
 from core.services import uploads
 from core.storage.keys import validate_key
 
@@ -28,12 +27,13 @@ CHUNK = 256 * 1024
     "Upload to a presigned URL",
     tags=("Upload",),
     description="The `upload_url` of `POST /v1/uploads/presign`: PUT the file body, no API key. A "
-    "tampered or expired URL is a 403; a body over the allowed size a 413; other content than the "
-    "presigned SHA-256 a 400.",
+    "tampered or expired URL is a 403; a body over the allowed size, or over what is left of your "
+    "storage quota, a 413; other content than the presigned SHA-256 a 400. An upload is written once: "
+    "a second PUT of other bytes is a 409 `upload_used` (the same bytes again answer 200).",
     query=SignedQuery,
     body=Body("application/octet-stream", schema={"type": "string", "format": "binary"}),
     responses={200: UploadReceipt},
-    errors=(400, 403, 404, 413),
+    errors=(400, 403, 404, 409, 413),
     auth=False,
 )
 async def put_object_handler(request: web.Request) -> web.Response:
@@ -41,10 +41,6 @@ async def put_object_handler(request: web.Request) -> web.Response:
     key = validate_key(request.match_info["key"])
     grant = platform.signer.verify("PUT", key, request.query, now=int(time.time()))
     limit = grant.max_bytes if grant.max_bytes is not None else platform.settings.max_upload_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise PayloadTooLarge(
-            f"The file is {request.content_length} bytes; this upload allows {limit}.", limit_bytes=limit
-        )
     upload = await uploads.receive(
         platform,
         key,
@@ -52,6 +48,7 @@ async def put_object_handler(request: web.Request) -> web.Response:
         max_bytes=limit,
         sha256=grant.sha256,
         content_type=request.headers.get("Content-Type"),
+        content_length=request.content_length,
     )
     return web.json_response(
         {"object_key": upload.object_key, "size_bytes": upload.size_bytes, "sha256": upload.sha256},

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from api.audio_response import audio_body, send_audio
 from api.openapi import Body, operation
-from api.routes.openai_jobs import answer, read_form, stream_transcript, wait_for_job
+from api.routes.openai_jobs import answer, stream_transcript, uploaded_form, wait_for_job
 from api.schemas.openai import (
     OpenAISpeech,
     OpenAITranscription,
@@ -61,25 +61,25 @@ def _answers(description: str, *, streams: bool) -> dict[int, Body | type[BaseMo
     responses=_answers(
         "json / verbose_json; text, srt and vtt come as text/plain; stream=true as SSE", streams=True
     ),
-    errors=(400, 402, 413, 503),
+    errors=(400, 402, 413, 429, 503),
     openai_errors=True,
 )
 async def openai_transcription_handler(request: web.Request) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     user_id = current_user(request).id
-    fields, object_key = await read_form(request, platform, user_id)
-    form = validate(TranscriptionForm, multi_to_dict(fields, TranscriptionForm))
-    language = form.language or "auto"
-    model = await asyncio.to_thread(catalog(request).check_asr_model, form.model, language)
-    word_level = "word" in form.timestamp_granularities
-    options: dict[str, Any] = {"word_timestamps": word_level}
-    if form.prompt:
-        options["prompt"] = form.prompt
-    job = await request_transcription(
-        platform,
-        user_id,
-        TranscriptionRequest(object_key=object_key, language=language, model=model, options=options),
-    )
+    async with uploaded_form(request, platform, user_id) as (fields, object_key):
+        form = validate(TranscriptionForm, multi_to_dict(fields, TranscriptionForm))
+        language = form.language or "auto"
+        model = await asyncio.to_thread(catalog(request).check_asr_model, form.model, language)
+        word_level = "word" in form.timestamp_granularities
+        options: dict[str, Any] = {"word_timestamps": word_level}
+        if form.prompt:
+            options["prompt"] = form.prompt
+        job = await request_transcription(
+            platform,
+            user_id,
+            TranscriptionRequest(object_key=object_key, language=language, model=model, options=options),
+        )
     if form.stream:
         return await stream_transcript(request, platform, user_id, job.id)
     return answer(await wait_for_job(platform, user_id, job.id), form.response_format, word_level=word_level)
@@ -95,23 +95,23 @@ async def openai_transcription_handler(request: web.Request) -> web.StreamRespon
     "`unsupported_task`).",
     body=Body("multipart/form-data", model=TranslationFormSchema),
     responses=_answers("json / verbose_json; text, srt and vtt come as text/plain", streams=False),
-    errors=(400, 402, 413, 503),
+    errors=(400, 402, 413, 429, 503),
     openai_errors=True,
 )
 async def openai_translation_handler(request: web.Request) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     user_id = current_user(request).id
-    fields, object_key = await read_form(request, platform, user_id)
-    form = validate(TranslationForm, multi_to_dict(fields, TranslationForm))
-    model = await asyncio.to_thread(catalog(request).check_asr_model, form.model, "auto", "translate")
-    options: dict[str, Any] = {"prompt": form.prompt} if form.prompt else {}
-    job = await request_transcription(
-        platform,
-        user_id,
-        TranscriptionRequest(
-            object_key=object_key, language="auto", model=model, task="translate", options=options
-        ),
-    )
+    async with uploaded_form(request, platform, user_id) as (fields, object_key):
+        form = validate(TranslationForm, multi_to_dict(fields, TranslationForm))
+        model = await asyncio.to_thread(catalog(request).check_asr_model, form.model, "auto", "translate")
+        options: dict[str, Any] = {"prompt": form.prompt} if form.prompt else {}
+        job = await request_transcription(
+            platform,
+            user_id,
+            TranscriptionRequest(
+                object_key=object_key, language="auto", model=model, task="translate", options=options
+            ),
+        )
     return answer(await wait_for_job(platform, user_id, job.id), form.response_format)
 
 
@@ -120,10 +120,11 @@ async def openai_translation_handler(request: web.Request) -> web.StreamResponse
     "Synthesize speech (OpenAI-compatible)",
     tags=TAGS,
     description="Answers with the audio, streamed as it is synthesized. `tts-1` and `tts-1-hd` map to the "
-    "default engine; the engine names (`espeak`, `silero`) choose one.",
+    "default engine; the engine names (`espeak`, `silero`) choose one. Billed like `POST /v1/tts/stream`: "
+    "ceil(seconds sent); the audio ends where the balance does; a 429 when `MAX_ACTIVE_JOBS` jobs run.",
     body=OpenAISpeech,
     responses={200: audio_body("The audio, in `response_format` (MP3 by default)")},
-    errors=(400, 402, 503),
+    errors=(400, 402, 429, 503),
     openai_errors=True,
 )
 async def openai_speech_handler(request: web.Request) -> web.StreamResponse:

@@ -30,9 +30,10 @@ from core.events import Event, job_channel
 from core.jobs.states import is_terminal
 from core.platform import Platform
 from core.services import subtitles, uploads
-from core.services.transcriptions import get_transcription
+from core.services.transcriptions import get_transcription, require_some_minutes
 
 CHUNK = 256 * 1024
+HEAD_BYTES = 16  # what core.audio needs to recognize a container
 MAX_FIELD_BYTES = 8192
 POLL_SECONDS = 5.0
 INPUT_ERRORS = (
@@ -44,17 +45,46 @@ INPUT_ERRORS = (
 )
 
 
+@contextlib.asynccontextmanager
+async def uploaded_form(
+    request: web.Request, platform: Platform, user_id: str
+) -> AsyncIterator[tuple[MultiDict[str], str]]:
+    """The form (``read_form``) for the block that turns it into a job: when the block refuses the
+    request (a bad field, an unknown model, too little balance for this audio), the stored file
+    is deleted again."""
+    fields, object_key = await read_form(request, platform, user_id)
+    try:
+        yield fields, object_key
+    except BaseException:
+        await asyncio.shield(uploads.discard(platform, user_id, object_key))  # kept if a job uses it
+        raise
+
+
 async def read_form(request: web.Request, platform: Platform, user_id: str) -> tuple[MultiDict[str], str]:
-    """The text fields, and the key of the uploaded ``file`` (streamed to the store, size-limited)."""
+    """The text fields, and the key of the uploaded ``file`` (streamed to the store, size-limited).
+
+    Refused before anything is stored: a balance that cannot pay for the shortest audio, a file
+    that does not start like a format we decode, a full storage quota. After a refusal nothing
+    stays stored.
+    """
     if not request.content_type.startswith("multipart/"):
         raise InvalidInput("Send multipart/form-data with the audio in the field 'file'.")
+    await require_some_minutes(platform, user_id)
     fields: MultiDict[str] = MultiDict()
     object_key = None
     try:
         async for part in await request.multipart():
+            if object_key is not None and isinstance(part, BodyPartReader) and part.name == "file":
+                raise InvalidInput("Send one audio file per request.", field="file")
             object_key = await _read_part(part, platform, user_id, fields) or object_key
     except (HttpProcessingError, ValueError, UnicodeError) as exc:
+        if object_key is not None:
+            await asyncio.shield(uploads.discard(platform, user_id, object_key))
         raise InvalidInput(f"The multipart body is malformed: {exc}") from exc
+    except BaseException:
+        if object_key is not None:
+            await asyncio.shield(uploads.discard(platform, user_id, object_key))
+        raise
     if object_key is None:
         raise InvalidInput("The audio file is missing: send it as the multipart field 'file'.", field="file")
     return fields, object_key
@@ -65,15 +95,21 @@ async def _read_part(part: object, platform: Platform, user_id: str, fields: Mul
     if not isinstance(part, BodyPartReader) or not part.name:
         return None
     if part.name == "file":
+        head = await _head(part)
+        uploads.check_audio_head(head)
         presigned = await uploads.presign(platform, user_id, filename=part.filename or "audio")
-        await uploads.receive(
-            platform,
-            presigned.object_key,
-            _chunks(part),
-            max_bytes=platform.settings.max_upload_bytes,
-            sha256=None,
-            content_type=None,
-        )
+        try:
+            await uploads.receive(
+                platform,
+                presigned.object_key,
+                _chunks(part, head),
+                max_bytes=platform.settings.max_upload_bytes,
+                sha256=None,
+                content_type=None,
+            )
+        except BaseException:
+            await asyncio.shield(uploads.discard(platform, user_id, presigned.object_key))
+            raise
         return presigned.object_key
     raw = await part.read_chunk(MAX_FIELD_BYTES + 1)
     if len(raw) > MAX_FIELD_BYTES:
@@ -82,7 +118,17 @@ async def _read_part(part: object, platform: Platform, user_id: str, fields: Mul
     return None
 
 
-async def _chunks(part: BodyPartReader) -> AsyncIterator[bytes]:
+async def _head(part: BodyPartReader) -> bytes:
+    """The part's first bytes (enough to recognize a container), or all of a shorter part."""
+    head = b""
+    while len(head) < HEAD_BYTES and (chunk := await part.read_chunk(CHUNK)):
+        head += chunk
+    return head
+
+
+async def _chunks(part: BodyPartReader, head: bytes = b"") -> AsyncIterator[bytes]:
+    if head:
+        yield head
     while chunk := await part.read_chunk(CHUNK):
         yield chunk
 

@@ -24,7 +24,7 @@ from api.schemas.tts import (
 from api.state import PLATFORM, catalog, current_user
 from api.validation import json_body, query_params
 from core.audio.encode import CONTENT_TYPES
-from core.errors import Conflict
+from core.errors import AudioExpired, Conflict
 from core.jobs.states import JobStatus
 from core.services.catalog import DEFAULT_VOICE, voices
 from core.services.speech import SpeechRequest, get_speech, list_speech, request_speech
@@ -90,13 +90,20 @@ async def get_speech_handler(request: web.Request) -> web.Response:
 @operation(
     "Get download URL for completed TTS audio",
     tags=TAGS,
-    description="A signed URL valid for an hour; GET it without an API key. 409 until the job is completed.",
+    description="A signed URL valid for an hour; GET it without an API key. 409 until the job is completed; "
+    "410 `audio_expired` once the audio was deleted after the retention period.",
     responses={200: DownloadLink},
-    errors=(404, 409),
+    errors=(404, 409, 410),
 )
 async def download_speech_handler(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM]
     job = await get_speech(platform, current_user(request).id, request.match_info["id"])
+    if job.audio_expired_at is not None:
+        raise AudioExpired(
+            f"The audio of this job was deleted after {platform.settings.retention_days:g} days; "
+            "its text is kept. Synthesize it again for new audio.",
+            expired_at=job.audio_expired_at.isoformat(),
+        )
     if job.status != JobStatus.COMPLETED or not job.result_key:
         raise Conflict(
             f"The job is {job.status}; its audio can be downloaded once it is completed.", status=job.status
@@ -118,11 +125,13 @@ async def download_speech_handler(request: web.Request) -> web.Response:
     "Stream TTS audio",
     tags=TAGS,
     description="Streams synthesized audio as it is made (chunked; MP3 unless `format` says otherwise): the "
-    "first bytes come after the first sentence. Charged for the audio's real length when done; the job "
-    "appears in `GET /v1/tts` and stays downloadable.",
+    "first bytes come after the first sentence. Billed ceil(seconds of audio sent); when the balance runs "
+    "out the stream ends there and the job says `truncated`. A stream is one of your `MAX_ACTIVE_JOBS` "
+    "running jobs: with all of them busy it is a 429 `too_many_active_jobs`. The job appears in "
+    "`GET /v1/tts` and stays downloadable.",
     body=CreateSpeech,
     responses={200: audio_body("Streaming audio (the `format` asked for; MP3 by default)")},
-    errors=(400, 402, 503),
+    errors=(400, 402, 429, 503),
 )
 async def stream_speech_handler(request: web.Request) -> web.StreamResponse:
     body = await json_body(request, CreateSpeech)

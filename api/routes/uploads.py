@@ -20,10 +20,12 @@ routes = web.RouteTableDef()
     tags=("Upload",),
     description="PUT the file to `upload_url` (no API key needed; the URL is the permission). The URL "
     "expires at `expires_at`, allows at most `size_bytes` and, with `content_sha256`, only that content. "
-    "With `content_sha256` of a file you uploaded before, `already_uploaded` is true and no PUT is needed.",
+    "With `content_sha256` of a file you uploaded before, `already_uploaded` is true and no PUT is needed. "
+    "The URL works once. Over your storage quota: 413 `storage_quota_exceeded` (bytes) or 429 "
+    "`too_many_objects` (files); without `size_bytes` the URL allows what is left of the quota.",
     body=PresignRequest,
     responses={200: PresignResponse},
-    errors=(400, 413),
+    errors=(400, 413, 429),
 )
 async def presign_handler(request: web.Request) -> web.Response:
     body = await json_body(request, PresignRequest)

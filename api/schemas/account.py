@@ -57,6 +57,17 @@ class LedgerEntryView(BaseModel):
     created_at: Timestamp
 
 
+class StorageView(BaseModel):
+    """Files kept for the user: uploads and TTS results, against the storage quota."""
+
+    bytes_used: int
+    objects: int = Field(description="Uploads (pending or completed) and TTS results kept")
+    quota_bytes: int = Field(description="STORAGE_QUOTA_MB in bytes: over it, uploads are a 413")
+    quota_objects: int = Field(description="STORAGE_QUOTA_OBJECTS: at it, new uploads are a 429")
+    upload_ttl_hours: float = Field(description="Uploads no job uses are deleted after this (0: never)")
+    retention_days: float = Field(description="Finished jobs' audio is deleted after this (0: never)")
+
+
 class Usage(BaseModel):
     period: Period
     remaining: Balance
@@ -64,6 +75,7 @@ class Usage(BaseModel):
     used: UsedInPeriod
     granted_seconds: int
     recent: list[LedgerEntryView]
+    storage: StorageView
 
 
 class CreateApiKey(RequestBody):

@@ -1,4 +1,4 @@
-"""Administration: accounts and grants (admin users only)."""
+"""Administration: accounts, grants and the ledger audit (admin users only)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,21 @@ class GrantResult(BaseModel):
     user_id: str
     granted_seconds: int
     balance: Balance
+
+
+class LedgerViolation(BaseModel):
+    kind: str = Field(description="Which invariant, e.g. `balance_mismatch`, `open_hold`, `billed_mismatch`")
+    account_id: str | None = None
+    job_id: str | None = None
+    detail: str
+
+
+class LedgerCheck(BaseModel):
+    """The ledger audit: every balance equals its entries, no finished job holds minutes, every
+    settled job captured and released exactly what it held, no job was charged twice or for less
+    than it processed."""
+
+    ok: bool
+    checked_accounts: int
+    checked_jobs: int
+    violations: list[LedgerViolation]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import QueryParams, RequestBody, Timestamp
 from core.db.models import TranscriptionJob
+from core.services.transcriptions import truncation_notice
 
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
 Preset = Literal["default", "verbatim", "remove_fillers", "concise"]
@@ -107,6 +108,16 @@ class Transcription(BaseModel):
     transcript_text: str | None
     segments: list[Segment] | None
     billed_seconds: int | None
+    truncated: bool = Field(
+        description="The balance ran out part-way: the transcript covers the first `duration_seconds` "
+        "of the audio, which is what was billed"
+    )
+    notice: str | None = Field(description="Why a completed job is partial, in words for people")
+    audio_expired: bool = Field(
+        False,
+        description="The uploaded audio was deleted after the retention period (`RETENTION_DAYS`); "
+        "the transcript stays",
+    )
     error_code: str | None
     error_message: str | None
     created_at: Timestamp
@@ -173,6 +184,9 @@ def transcription_view(job: TranscriptionJob) -> Transcription:
         transcript_text=job.transcript_text,
         segments=[Segment.model_validate(s) for s in job.segments] if job.segments is not None else None,
         billed_seconds=job.billed_seconds,
+        truncated=bool(job.truncated),
+        notice=truncation_notice(job.duration_seconds) if job.truncated else None,
+        audio_expired=job.audio_expired_at is not None,
         error_code=job.error_code,
         error_message=job.error_message,
         created_at=job.created_at,

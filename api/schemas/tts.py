@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.common import QueryParams, RequestBody, Timestamp
 from core.db.models import SpeechJob
+from core.services.speech import speech_notice
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
@@ -55,7 +56,22 @@ class SpeechJobView(BaseModel):
     language: str | None
     streamed: bool = Field(description="Created by POST /v1/tts/stream")
     audio_seconds: float | None
-    billed_seconds: int | None
+    billed_seconds: int | None = Field(
+        description="ceil(audio_seconds): speech is billed by the audio produced"
+    )
+    truncated: bool = Field(
+        False,
+        description="A stream that ended before the text did (the balance ran out, or the server "
+        "stopped): `audio_seconds` is what was sent, and all that was billed",
+    )
+    notice: str | None = Field(
+        None, description="Why a completed job's audio is partial, in words for people"
+    )
+    audio_expired: bool = Field(
+        False,
+        description="The audio was deleted after the retention period (`RETENTION_DAYS`): the "
+        "download answers 410; the text stays",
+    )
     error_code: str | None
     error_message: str | None
     created_at: Timestamp
@@ -98,6 +114,9 @@ def speech_view(job: SpeechJob) -> SpeechJobView:
         streamed=bool((job.options or {}).get("stream")),
         audio_seconds=round(job.audio_seconds, 3) if job.audio_seconds is not None else None,
         billed_seconds=job.billed_seconds,
+        truncated=bool(job.truncated),
+        notice=speech_notice(job),
+        audio_expired=job.audio_expired_at is not None,
         error_code=job.error_code,
         error_message=job.error_message,
         created_at=job.created_at,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from aiogram import Bot, Dispatcher, Router, types
@@ -33,16 +33,13 @@ from aiohttp import web
 
 from bots import messenger as m
 from bots.adapters import convert
+from bots.adapters.bot_api import ALLOWED_UPDATES, BotApiMessenger, BotApiTypes, UpdateHandler
 from bots.adapters.errors import classify_refusal
-from bots.model import Keyboard, Update
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query", "pre_checkout_query"]
 DOWNLOAD_TIMEOUT = 600
-
-UpdateHandler = Callable[[Update], Awaitable[None]]
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -68,139 +65,21 @@ def translated() -> Iterator[None]:
         raise m.TelegramError(str(exc)) from exc
 
 
-def _markup(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=b.text, callback_data=b.data) for b in row] for row in buttons
-        ]
-    )
-
-
-def _reply(message_id: int | None) -> ReplyParameters | None:
-    # The user may have deleted their message meanwhile; the answer still goes out.
-    if message_id is None:
-        return None
-    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
-
-
-class AiogramMessenger:
+class AiogramMessenger(BotApiMessenger):
     """``bots.messenger.Messenger`` over an aiogram Bot."""
 
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    bot: Bot
+    types = BotApiTypes(
+        InlineKeyboardMarkup, InlineKeyboardButton, ReplyParameters, LabeledPrice, BufferedInputFile
+    )
+
+    def translated(self) -> contextlib.AbstractContextManager[None]:
+        return translated()
 
     async def get_username(self) -> str:
         with translated():
             me = await self.bot.me()
         return me.username or ""
-
-    async def send_text(
-        self,
-        chat_id: int,
-        text: str,
-        *,
-        reply_to: int | None = None,
-        buttons: Keyboard | None = None,
-        html: bool = False,
-    ) -> int:
-        with translated():
-            sent = await self.bot.send_message(
-                chat_id,
-                text,
-                reply_parameters=_reply(reply_to),
-                reply_markup=_markup(buttons),
-                parse_mode="HTML" if html else None,
-            )
-        return sent.message_id
-
-    async def edit_text(
-        self, chat_id: int, message_id: int, text: str, *, buttons: Keyboard | None = None, html: bool = False
-    ) -> None:
-        with translated():
-            await self.bot.edit_message_text(
-                text=text,
-                chat_id=chat_id,
-                message_id=message_id,
-                reply_markup=_markup(buttons),
-                parse_mode="HTML" if html else None,
-            )
-
-    async def delete_message(self, chat_id: int, message_id: int) -> None:
-        with translated():
-            await self.bot.delete_message(chat_id, message_id)
-
-    async def send_voice(
-        self,
-        chat_id: int,
-        audio: bytes,
-        *,
-        duration: int | None = None,
-        reply_to: int | None = None,
-        caption: str | None = None,
-    ) -> int:
-        with translated():
-            sent = await self.bot.send_voice(
-                chat_id,
-                BufferedInputFile(audio, filename="voice.ogg"),
-                duration=duration,
-                caption=caption,
-                reply_parameters=_reply(reply_to),
-            )
-        return sent.message_id
-
-    async def send_document(
-        self,
-        chat_id: int,
-        filename: str,
-        data: bytes,
-        *,
-        caption: str | None = None,
-        reply_to: int | None = None,
-        buttons: Keyboard | None = None,
-    ) -> int:
-        with translated():
-            sent = await self.bot.send_document(
-                chat_id,
-                BufferedInputFile(data, filename=filename),
-                caption=caption,
-                reply_parameters=_reply(reply_to),
-                reply_markup=_markup(buttons),
-            )
-        return sent.message_id
-
-    async def send_invoice(
-        self, chat_id: int, *, title: str, description: str, payload: str, label: str, stars: int
-    ) -> int:
-        with translated():
-            sent = await self.bot.send_invoice(
-                chat_id,
-                title=title,
-                description=description,
-                payload=payload,
-                currency="XTR",
-                prices=[LabeledPrice(label=label, amount=stars)],
-            )
-        return sent.message_id
-
-    async def answer_pre_checkout(self, query_id: str, *, ok: bool, error: str | None = None) -> None:
-        with translated():
-            await self.bot.answer_pre_checkout_query(query_id, ok=ok, error_message=error)
-
-    async def answer_callback(self, callback_id: str, text: str | None = None) -> None:
-        with translated():
-            await self.bot.answer_callback_query(callback_id, text=text)
-
-    async def send_action(self, chat_id: int, action: str) -> None:
-        with translated():
-            await self.bot.send_chat_action(chat_id, action)
-
-    async def member_status(self, chat_id: int, user_id: int) -> str:
-        with translated():
-            member = await self.bot.get_chat_member(chat_id, user_id)
-        status = member.status
-        return str(getattr(status, "value", status))
 
     async def download(self, file_id: str, destination: Path) -> Path:
         with translated():

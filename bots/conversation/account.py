@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime, timedelta
 
-from billing import ledger
-from billing.usage import usage_report
 from bots.conversation import payments
 from bots.conversation.context import Turn
 from bots.model import Message
 from bots.texts import duration, say
-from core.db.base import utcnow
-from core.services import api_keys, transcriptions
+from core.services import accounts, api_keys, transcriptions
 
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 HISTORY_SIZE = 10
 SNIPPET_CHARS = 80
-
-
-async def balance_seconds(turn: Turn) -> int:
-    async with turn.deps.platform.db.read() as session:
-        return await ledger.balance(session, turn.user.id)
 
 
 def _name(turn: Turn) -> str:
@@ -31,7 +21,7 @@ def _name(turn: Turn) -> str:
 
 async def start(turn: Turn, message: Message, args: str) -> None:
     """Welcome; the account (and its free minutes) was made when this turn began, if new."""
-    balance = duration(await balance_seconds(turn), turn.lang)
+    balance = duration(await accounts.balance_seconds(turn.deps.platform.db, turn.user.id), turn.lang)
     key = "welcome_new" if turn.created else "welcome_back"
     await turn.say(key, name=_name(turn), balance=balance)
     if args == "buy":  # deep link t.me/<bot>?start=buy
@@ -43,10 +33,7 @@ async def help_(turn: Turn, message: Message, args: str) -> None:
 
 
 async def balance(turn: Turn, message: Message, args: str) -> None:
-    async with turn.deps.platform.db.read() as session:
-        report = await usage_report(
-            session, turn.user.id, since=EPOCH, until=utcnow() + timedelta(seconds=1), recent=0
-        )
+    report = await accounts.usage(turn.deps.platform.db, turn.user.id)
     lang = turn.lang
     held = say(lang, "balance_held", held=duration(report.held_seconds, lang)) if report.held_seconds else ""
     await turn.say(

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bots.explain import explain_error
 from bots.messenger import CLOUD_DOWNLOAD_LIMIT, LOCAL_DOWNLOAD_LIMIT, Messenger
 from bots.model import Keyboard, Sender
 from bots.progress import ProgressWatcher
 from bots.texts import say
-from core.db.models import User
 from core.platform import Platform
-from core.services import users
+from core.services import accounts
+from core.services.accounts import User
 from core.settings import Settings
 
 OFFICIAL_API = "https://api.telegram.org"
@@ -69,11 +67,7 @@ class Turn:
 
 async def account(deps: BotDeps, sender: Sender) -> tuple[User, bool]:
     """The sender's account, made on first contact (with the free minutes, once)."""
-    async with deps.platform.db.read() as session:
-        user = await session.scalar(select(User).where(User.telegram_id == sender.id))
-    if user is not None:
-        return user, False
-    return await users.telegram_user(
+    return await accounts.telegram_account(
         deps.platform.db,
         sender.id,
         name=sender.name,

@@ -13,7 +13,6 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bots import records
 from bots.conversation import account, groups, payments, preferences, speak, transcribe
 from bots.conversation.commands import Command, mentions, parse_command, without_mention
 from bots.conversation.context import BotDeps, Turn, language_of
@@ -21,7 +20,7 @@ from bots.conversation.context import account as account_of
 from bots.messenger import TelegramError
 from bots.model import Callback, Message, PreCheckout, Sender, Update
 from bots.texts import say
-from core.db.models import User
+from core.services import accounts, bot_records
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ class Conversation:
         chat_id = (update.chat_id or update.sender.id) if isinstance(update, Callback) else update.chat_id
 
         async def work() -> None:
-            if not await records.claim_update(self.deps.platform.db, update.update_id, kind):
+            if not await bot_records.claim_update(self.deps.platform.db, update.update_id, kind):
                 log.info("update %s was handled already; skipping the repeat", update.update_id)
             elif isinstance(update, Callback):
                 await self._guard(update.sender, chat_id, self._on_callback(update))
@@ -158,7 +157,7 @@ class Conversation:
                 turn = await self._turn(sender, message.chat_id, message.message_id)
                 await transcribe.transcribe_media(turn, message.media, reply_to=message.message_id)
                 return
-            settings = await records.chat_settings(self.deps.platform.db, message.chat_id)
+            settings = await bot_records.chat_settings(self.deps.platform.db, message.chat_id)
             if settings.auto_transcribe and settings.payer_user_id:
                 await self._auto_transcribe(message, sender, settings.payer_user_id)
             return
@@ -177,8 +176,7 @@ class Conversation:
 
     async def _auto_transcribe(self, message: Message, sender: Sender, payer_id: str) -> None:
         """Automatic mode: billed to the admin who turned it on, answered in the sender's language."""
-        async with self.deps.platform.db.read() as session:
-            payer = await session.get(User, payer_id)
+        payer = await accounts.find_account(self.deps.platform.db, payer_id)
         if payer is None:
             return
         assert message.media is not None

@@ -3,10 +3,10 @@ automatic transcription on (``/auto``; its minutes come from that admin's balanc
 
 from __future__ import annotations
 
-from bots import records
 from bots.conversation.context import Turn
 from bots.messenger import TelegramError
 from bots.model import Message
+from core.services import bot_records
 
 ADMIN_STATUSES = ("creator", "administrator")
 
@@ -28,9 +28,9 @@ async def auto(turn: Turn, message: Message, args: str) -> None:
         await turn.say("admins_only")
         return
     db = turn.deps.platform.db
-    current = await records.chat_settings(db, message.chat_id)
+    current = await bot_records.chat_settings(db, message.chat_id)
     wanted = {"on": True, "off": False}.get(args.lower(), not current.auto_transcribe)
-    await records.set_auto_transcribe(db, message.chat_id, enabled=wanted, payer_user_id=turn.user.id)
+    await bot_records.set_auto_transcribe(db, message.chat_id, enabled=wanted, payer_user_id=turn.user.id)
     if wanted:
         await turn.say("auto_on", name=turn.sender.name or turn.sender.username or str(turn.sender.id))
     else:

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from billing import ledger
-from billing.pricing import PACKAGES, Package, find_package
 from bots.conversation.context import BotDeps, Turn, account, language_of
 from bots.model import Button, Callback, Keyboard, Message, PreCheckout
 from bots.texts import duration, say
-from core.db.models import User
+from core.services import accounts
+from core.services.purchases import PACKAGES, STARS, Package, credit_stars_payment, find_package
 
 log = logging.getLogger(__name__)
 
-CURRENCY = "XTR"
+CURRENCY = STARS
 
 
 def packages_keyboard(lang: str) -> Keyboard:
@@ -37,8 +36,7 @@ async def buy(turn: Turn, message: Message, args: str) -> None:
             return
         await send_invoice(turn, package)
         return
-    async with turn.deps.platform.db.read() as session:
-        balance = await ledger.balance(session, turn.user.id)
+    balance = await accounts.balance_seconds(turn.deps.platform.db, turn.user.id)
     await turn.say("buy_choose", balance=duration(balance, turn.lang), buttons=packages_keyboard(turn.lang))
 
 
@@ -87,29 +85,24 @@ async def successful_payment(deps: BotDeps, message: Message) -> None:
     assert payment is not None and message.sender is not None
     package, user_id = _package_of(payment.payload)
     user, _created = await account(deps, message.sender)
-    async with deps.platform.db.write() as session:
-        target = await session.get(User, user_id) if user_id else None
-        account_id = target.id if target is not None else user.id
-        if package is None or payment.currency != CURRENCY:
-            log.error("payment %s for an unknown package %r", payment.charge_id, payment.payload)
-            return
-        credited = await ledger.grant(
-            session,
-            account_id,
-            package.seconds,
-            source="purchase",
-            reason=f"{package.minutes} min for {payment.total_amount} XTR",
-            idempotency_key=f"payment:{payment.charge_id}",
-            channel="telegram",
-        )
-        balance = await ledger.balance(session, account_id)
-    if not credited:
+    if package is None or payment.currency != CURRENCY:
+        log.error("payment %s for an unknown package %r", payment.charge_id, payment.payload)
+        return
+    credit = await credit_stars_payment(
+        deps.platform.db,
+        payment.charge_id,
+        package,
+        stars=payment.total_amount,
+        account_id=user_id,
+        payer_id=user.id,
+    )
+    if not credit.credited:
         log.info("payment %s was credited already; ignoring the repeat", payment.charge_id)
         return
     lang = language_of(user, message.sender)
+    balance = duration(credit.balance_seconds, lang)
     await deps.messenger.send_text(
-        message.chat_id,
-        say(lang, "payment_thanks", minutes=package.minutes, balance=duration(balance, lang)),
+        message.chat_id, say(lang, "payment_thanks", minutes=package.minutes, balance=balance)
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 from bots.conversation.context import Turn
 from bots.model import Button, Callback, Keyboard, Message
 from bots.texts import say
 from core.services import users
-from tts.voices import VOICE_IDS, get_voice
+from core.services.catalog import DEFAULT_VOICE, voices
 
 # Recognition languages offered as buttons ("auto" detects per recording).
 ASR_LANGUAGES = {
@@ -72,22 +74,27 @@ async def on_ui(turn: Turn, callback: Callback, value: str) -> None:
         await turn.say("ui_set")
 
 
+@functools.cache
+def voice_labels() -> dict[str, str]:
+    """Button labels (``Nova (f)``) by voice id, in the catalog's order."""
+    return {v["id"]: f"{v['name']} ({v['gender'][:1]})" if v["gender"] else v["name"] for v in voices()}
+
+
 def _voice_label(voice_id: str) -> str:
-    voice = get_voice(voice_id)
-    return f"{voice.name} ({voice.gender[:1]})" if voice.gender else voice.name
+    return voice_labels().get(voice_id, voice_id)
 
 
 def voice_keyboard(current: str) -> Keyboard:
-    buttons = [Button(_mark(_voice_label(v), v == current), f"voice:{v}") for v in VOICE_IDS]
+    buttons = [Button(_mark(label, v == current), f"voice:{v}") for v, label in voice_labels().items()]
     return [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
 
 
 async def voice(turn: Turn, message: Message, args: str) -> None:
     """``/voice`` shows the seven voices; ``/voice nova`` picks one directly."""
-    if args and args.split()[0].lower() in VOICE_IDS:
+    if args and args.split()[0].lower() in voice_labels():
         await set_voice(turn, args.split()[0].lower())
         return
-    current = turn.user.voice or VOICE_IDS[0]
+    current = turn.user.voice or DEFAULT_VOICE
     await turn.say("voice_choose", voice=_voice_label(current), buttons=voice_keyboard(current))
 
 
@@ -97,7 +104,7 @@ async def set_voice(turn: Turn, voice_id: str) -> None:
 
 
 async def on_voice(turn: Turn, callback: Callback, value: str) -> None:
-    if value in VOICE_IDS:
+    if value in voice_labels():
         await set_voice(turn, value)
 
 

@@ -15,13 +15,14 @@ from pathlib import Path
 from bots.conversation.context import BotDeps, Turn
 from bots.errors import TelegramFileTooBig, TelegramFileUnavailable, UnsupportedFile
 from bots.explain import explain_error, is_domain_error
-from bots.formatting import to_srt
 from bots.messenger import BadRequest, FileTooBig
 from bots.model import Callback, Media, Message
 from bots.progress import StatusMessage
 from bots.texts import say
 from core.audio.probe import probe
-from core.db.models import User
+from core.jobs.states import JobStatus
+from core.services import subtitles
+from core.services.accounts import User
 from core.services.transcriptions import TranscriptionRequest, get_transcription, request_transcription
 
 
@@ -110,7 +111,7 @@ async def transcribe_command(turn: Turn, message: Message, args: str) -> None:
 
 
 async def on_srt(turn: Turn, callback: Callback, job_id: str) -> None:
-    """The subtitles button under a transcript: the job's segments as an .srt file."""
+    """The subtitles button under a transcript: the same .srt file the API serves for the job."""
     try:
         job = await get_transcription(turn.deps.platform, turn.user.id, job_id)
     except Exception as exc:
@@ -118,7 +119,7 @@ async def on_srt(turn: Turn, callback: Callback, job_id: str) -> None:
             raise
         await turn.explain(exc)
         return
-    srt = to_srt(job.segments or [])
+    srt = subtitles.render(job, "srt") if job.status == JobStatus.COMPLETED and job.segments else ""
     if not srt:
         await turn.say("srt_missing")
         return

@@ -6,6 +6,7 @@ import time.
 
 from __future__ import annotations
 
+from core.audio._input import looks_like_media
 from core.audio.decode import SAMPLE_RATE, decode_pcm, pcm_from_bytes, read_pcm
 from core.audio.encode import (
     CONTENT_TYPES,
@@ -31,6 +32,7 @@ __all__ = [
     "decode_pcm",
     "encode",
     "encode_to_file",
+    "looks_like_media",
     "pcm_from_bytes",
     "probe",
     "read_pcm",

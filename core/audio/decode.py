@@ -95,68 +95,101 @@ def _decode(
         # Mix down ourselves (a mean) rather than through swresample, whose stereo->mono matrix
         # sums at -3 dB and can leave [-1, 1]; mono is duplicated for "split" for the same reason.
         resampler = _Resampler(sample_rate, "stereo" if stereo_in else "mono")
-        pending: list[np.ndarray] = []
-        pending_n = 0
-        total = 0
-        peak = 0.0
-        bad_packets = 0
+        chunker = _Chunker(channels, chunk_samples)
+        frames = _Frames(container, stream)
+        for frame in frames:
+            yield from chunker.take(resampler.resample(frame))
+        if frames.gave_up is not None:
+            # The demuxer gave up (a cut-off or corrupt container). Keep what was decoded, if any.
+            if chunker.total == 0:
+                raise AudioError(
+                    "The audio is damaged or cut off and cannot be decoded.", reason="truncated"
+                ) from frames.gave_up
+            log.warning(
+                "audio ends early after %.1f s (%s); keeping it", chunker.total / sample_rate, frames.gave_up
+            )
+        yield from chunker.take(resampler.flush())
+        if frames.bad_packets and chunker.total:
+            log.warning("skipped %d corrupt audio packets", frames.bad_packets)
+        yield from chunker.rest()
+        _check_heard(chunker, frames.bad_packets)
 
-        def shape(block: np.ndarray) -> np.ndarray:
-            if channels == "mix":
-                block = block[0] if block.shape[0] == 1 else block.mean(axis=0, dtype=np.float32)
-            elif block.shape[0] == 1:
-                block = np.repeat(block, 2, axis=0)
-            # Resampling can overshoot a full-scale input slightly.
-            return np.clip(block, -1.0, 1.0, dtype=np.float32)
 
-        def take(blocks: list[np.ndarray]) -> Iterator[np.ndarray]:
-            nonlocal pending, pending_n, total, peak
-            for raw in blocks:
-                if raw.shape[-1] == 0:
-                    continue
-                block = shape(raw)
-                peak = max(peak, float(np.max(np.abs(block))))
-                pending.append(block)
-                pending_n += block.shape[-1]
-                total += block.shape[-1]
-            while pending_n >= chunk_samples:
-                joined = np.concatenate(pending, axis=-1)
-                yield joined[..., :chunk_samples]
-                rest = joined[..., chunk_samples:]
-                pending, pending_n = ([rest] if rest.shape[-1] else []), rest.shape[-1]
+class _Frames:
+    """The stream's decoded frames. A packet the decoder refuses is skipped and counted; when the
+    demuxer itself gives up, iteration ends and ``gave_up`` holds why."""
 
+    def __init__(self, container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> None:
+        self._container = container
+        self._stream = stream
+        self.bad_packets = 0
+        self.gave_up: av.FFmpegError | None = None
+
+    def __iter__(self) -> Iterator[AudioFrame]:
         try:
-            for packet in container.demux(stream):
+            for packet in self._container.demux(self._stream):
                 try:
                     frames = packet.decode()
                 except av.error.InvalidDataError:
-                    bad_packets += 1  # one corrupt packet should not cost the whole recording
+                    self.bad_packets += 1  # one corrupt packet should not cost the whole recording
                     continue
-                for frame in frames:
-                    yield from take(resampler.resample(frame))
+                yield from frames
         except av.FFmpegError as exc:
-            # The demuxer gave up (a cut-off or corrupt container). Keep what was decoded, if any.
-            if total == 0:
-                raise AudioError(
-                    "The audio is damaged or cut off and cannot be decoded.",
-                    reason="truncated",
-                ) from exc
-            log.warning("audio ends early after %.1f s (%s); keeping it", total / sample_rate, exc)
-        yield from take(resampler.flush())
-        if bad_packets and total:
-            log.warning("skipped %d corrupt audio packets", bad_packets)
-        if pending_n:
-            yield np.concatenate(pending, axis=-1)
-        if total == 0:
-            if bad_packets:
-                raise AudioError("The audio is damaged and cannot be decoded.", reason="truncated")
-            raise AudioError("The file contains no audio samples.", reason="empty")
-        if peak < SILENCE_PEAK:
-            raise AudioError(
-                "The audio is silent (no sound above -60 dBFS): there is nothing to transcribe.",
-                reason="silent",
-                peak_dbfs=round(float(20 * np.log10(peak)), 1) if peak > 0 else None,
-            )
+            self.gave_up = exc
+
+
+class _Chunker:
+    """Shapes resampled blocks to the requested channels and cuts them into equal chunks, noting
+    the total length and the peak on the way."""
+
+    def __init__(self, channels: Channels, chunk_samples: int) -> None:
+        self._channels = channels
+        self._chunk_samples = chunk_samples
+        self._pending: list[np.ndarray] = []
+        self._pending_n = 0
+        self.total = 0
+        self.peak = 0.0
+
+    def take(self, blocks: list[np.ndarray]) -> Iterator[np.ndarray]:
+        for raw in blocks:
+            if raw.shape[-1] == 0:
+                continue
+            block = self._shape(raw)
+            self.peak = max(self.peak, float(np.max(np.abs(block))))
+            self._pending.append(block)
+            self._pending_n += block.shape[-1]
+            self.total += block.shape[-1]
+        while self._pending_n >= self._chunk_samples:
+            joined = np.concatenate(self._pending, axis=-1)
+            yield joined[..., : self._chunk_samples]
+            rest = joined[..., self._chunk_samples :]
+            self._pending, self._pending_n = ([rest] if rest.shape[-1] else []), rest.shape[-1]
+
+    def rest(self) -> Iterator[np.ndarray]:
+        if self._pending_n:
+            yield np.concatenate(self._pending, axis=-1)
+
+    def _shape(self, block: np.ndarray) -> np.ndarray:
+        if self._channels == "mix":
+            block = block[0] if block.shape[0] == 1 else block.mean(axis=0, dtype=np.float32)
+        elif block.shape[0] == 1:
+            block = np.repeat(block, 2, axis=0)
+        # Resampling can overshoot a full-scale input slightly.
+        return np.clip(block, -1.0, 1.0, dtype=np.float32)
+
+
+def _check_heard(chunker: _Chunker, bad_packets: int) -> None:
+    """After the last chunk: nothing decoded, or nothing but silence, is an AudioError."""
+    if chunker.total == 0:
+        if bad_packets:
+            raise AudioError("The audio is damaged and cannot be decoded.", reason="truncated")
+        raise AudioError("The file contains no audio samples.", reason="empty")
+    if chunker.peak < SILENCE_PEAK:
+        raise AudioError(
+            "The audio is silent (no sound above -60 dBFS): there is nothing to transcribe.",
+            reason="silent",
+            peak_dbfs=round(float(20 * np.log10(chunker.peak)), 1) if chunker.peak > 0 else None,
+        )
 
 
 def read_pcm(path: AudioSource, *, sample_rate: int = SAMPLE_RATE, channels: Channels = "mix") -> np.ndarray:

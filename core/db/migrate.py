@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-import migrations
 from core.db.database import private_sqlite_file
 
-MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+
+def _migrations_dir() -> Path:
+    """The ``migrations`` package's folder, found without importing it: Alembic loads its scripts
+    itself, and the core never imports the migrations (which import the core's tables)."""
+    spec = importlib.util.find_spec("migrations")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the migrations package is not installed next to the core")
+    return Path(spec.origin).resolve().parent
+
+
+MIGRATIONS_DIR = _migrations_dir()
 
 
 def alembic_config(database_url: str) -> Config:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db.base import Base, UtcDateTime, new_id, utcnow
@@ -88,8 +89,10 @@ class Job(Base):
     # Where the result goes (a Telegram chat); SQL NULL when nowhere (an API job), never JSON
     # null, so that the reconciler's ``delivery IS NOT NULL`` means "has somewhere to go".
     delivery: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
-    hold_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    hold_seconds: Mapped[int] = mapped_column(Integer, default=0)  # the estimate plus extensions
     billed_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Completed with less than the whole input: the balance ran out part-way (billed what was done).
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_code: Mapped[str | None] = mapped_column(String(64))
@@ -101,6 +104,8 @@ class Job(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Its input or result audio was deleted after RETENTION_DAYS; the text stays.
+    audio_expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     __mapper_args__ = {"polymorphic_on": "kind", "polymorphic_abstract": True}  # noqa: RUF012
 
@@ -108,11 +113,13 @@ class Job(Base):
 class TranscriptionJob(Job):
     """Speech to text for one uploaded or Telegram-hosted file."""
 
-    object_key: Mapped[str | None] = mapped_column(String(512))
+    object_key: Mapped[str | None] = mapped_column(String(512), index=True)  # indexed for expiry sweeps
     telegram_file_id: Mapped[str | None] = mapped_column(String(255))
     filename: Mapped[str | None] = mapped_column(String(255))
     content_type: Mapped[str | None] = mapped_column(String(100))
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # The upload's SHA-256 when the job was created: the worker decodes only these very bytes.
+    input_sha256: Mapped[str | None] = mapped_column(String(64))
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     detected_language: Mapped[str | None] = mapped_column(String(8))
     model: Mapped[str | None] = mapped_column(String(64))
@@ -130,6 +137,7 @@ class SpeechJob(Job):
     audio_format: Mapped[str | None] = mapped_column(String(8))
     speed: Mapped[float | None] = mapped_column(Float)
     result_key: Mapped[str | None] = mapped_column(String(512))
+    result_size_bytes: Mapped[int | None] = mapped_column(BigInteger)  # counts toward the storage quota
     audio_seconds: Mapped[float | None] = mapped_column(Float)
 
     __mapper_args__ = {"polymorphic_identity": "tts"}  # noqa: RUF012

@@ -5,8 +5,13 @@ Actors take ids only and are safe to run any number of times for the same id.
 
 from __future__ import annotations
 
-from dramatiq import Actor, Broker
+import contextlib
+import math
+from collections.abc import Iterator
 
+from dramatiq import Actor, Broker, Retry
+
+from core.errors import RetryLater
 from core.jobs.broker import JOB_TIME_LIMIT_MS
 from core.jobs.deliver_task import deliver_job
 from core.jobs.execute import execute
@@ -15,6 +20,7 @@ from core.jobs.speech_task import process_speech
 from core.jobs.transcribe_task import process_transcription
 
 DELIVERY_RETRIES = 12  # exponential backoff from 1 s, capped at a minute: about 7 minutes in all
+RETRY_MARGIN_MS = 250  # come back just after the wait the other side asked for, not on its edge
 
 
 def declare_actors(broker: Broker, holder: RuntimeHolder, *, max_retries: int) -> dict[str, Actor[..., None]]:
@@ -27,7 +33,8 @@ def declare_actors(broker: Broker, holder: RuntimeHolder, *, max_retries: int) -
         await execute(await holder.get(), job_id, process_speech)
 
     async def deliver(job_id: str) -> None:
-        await deliver_job(await holder.get(), job_id)
+        with retry_when_asked():
+            await deliver_job(await holder.get(), job_id)
 
     job_options = {"max_retries": max_retries, "time_limit": JOB_TIME_LIMIT_MS}
     # Delivery only ever waits on Telegram (network errors, 429 with retry_after): retry it for
@@ -41,3 +48,16 @@ def declare_actors(broker: Broker, holder: RuntimeHolder, *, max_retries: int) -
             (deliver, "deliver", "deliver", deliver_options),
         )
     }
+
+
+@contextlib.contextmanager
+def retry_when_asked() -> Iterator[None]:
+    """The retry policy at the actor boundary: a step's ``RetryLater(seconds=…)`` becomes Dramatiq's
+    ``Retry`` with that delay (a retry still counts against the actor's ``max_retries``); without a
+    delay it propagates as is, and Dramatiq retries with its backoff."""
+    try:
+        yield
+    except RetryLater as exc:
+        if exc.seconds is None:
+            raise
+        raise Retry(str(exc), delay=math.ceil(exc.seconds * 1000) + RETRY_MARGIN_MS) from exc

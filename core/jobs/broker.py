@@ -19,8 +19,6 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
-QUEUES = ("asr", "tts", "deliver")
-
 # Long recordings take long; the reconciler, not a time limit, decides when a job is lost.
 JOB_TIME_LIMIT_MS = 6 * 60 * 60 * 1000
 

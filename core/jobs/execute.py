@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from core.errors import NagovoriError, ServiceUnavailable
+from core.errors import NagovoriError, RetryLater, ServiceUnavailable
 from core.events import job_channel
 from core.jobs import lifecycle
 from core.jobs.lifecycle import Claim
@@ -34,10 +34,6 @@ class Outcome:
 
 
 Processor = Callable[[WorkerRuntime, Claim, ProgressReporter], Awaitable[Outcome]]
-
-
-class RetryLater(Exception):
-    """Raised to Dramatiq so that it retries the message with backoff."""
 
 
 def is_permanent(exc: BaseException) -> bool:
@@ -87,7 +83,7 @@ async def _handle_failure(rt: WorkerRuntime, claim: Claim, exc: Exception) -> No
     platform = rt.platform
     settings = platform.settings
     if is_permanent(exc):
-        code, message = str(getattr(exc, "code", "error")), str(getattr(exc, "message", exc))
+        code, message = str(getattr(exc, "code", "error")), _public_message(exc)
     elif claim.attempt >= settings.job_max_attempts:
         log.error("job %s failed on its last attempt", claim.job_id, exc_info=exc)
         code, message = (
@@ -113,3 +109,14 @@ async def _handle_failure(rt: WorkerRuntime, claim: Claim, exc: Exception) -> No
             job_channel(claim.job_id),
             {"job_id": claim.job_id, "type": "error", "status": "failed", "code": code, "message": message},
         )
+
+
+def _public_message(exc: Exception) -> str:
+    """The message stored on the job, which its owner reads. An engine's own message can name
+    server paths (a missing model's folder): those go to the log, the job gets the error's
+    generic message."""
+    message = str(getattr(exc, "message", exc))
+    if isinstance(exc, NagovoriError) or not ("/" in message or "\\" in message):
+        return message
+    log.warning("%s: %s", getattr(exc, "code", "error"), message)
+    return str(getattr(type(exc), "default_message", "The engine failed; your minutes were returned."))

@@ -65,12 +65,17 @@ async def claim(db: Database, job_id: str, *, stale_after: timedelta) -> Claim |
         return Claim(job_id, job.user_id, job.attempts + 1)
 
 
-async def heartbeat(db: Database, claim_: Claim, *, progress: float | None = None) -> bool:
-    """Record that the worker is alive (and its progress); False when the job is no longer ours
-    (cancelled, or taken over), which tells the worker to stop."""
+async def heartbeat(
+    db: Database, claim_: Claim, *, progress: float | None = None, audio_seconds: float | None = None
+) -> bool:
+    """Record that the worker is alive (and its progress; a live stream also the seconds of audio
+    it has sent, which the reconciler bills if the process dies); False when the job is no longer
+    ours (cancelled, or taken over), which tells the worker to stop."""
     values: dict[str, Any] = {"heartbeat_at": utcnow()}
     if progress is not None:
         values["progress"] = max(0.0, min(1.0, progress))
+    if audio_seconds is not None:
+        values["audio_seconds"] = audio_seconds  # a speech job's column (one table for all jobs)
     async with db.write() as session:
         result = await session.execute(
             update(Job)
@@ -93,11 +98,13 @@ async def complete(
         job = await _owned(session, claim_)
         if job is None:
             return None
-        held = await ledger.held_seconds(session, job.id)
-        charged = min(round_up(billable_seconds, quantum), held) if held else 0
-        if held:
-            settlement = await ledger.settle(session, job.id, charged)
+        # The charge is what was processed, whatever the estimate held (the worker extended the
+        # hold as the audio ran on; settle takes any remainder from the balance).
+        charged = 0
+        if await ledger.held_seconds(session, job.id):
+            settlement = await ledger.settle(session, job.id, round_up(billable_seconds, quantum))
             charged = settlement.captured
+            job.hold_seconds = settlement.captured + settlement.released  # with any last extension
         for name, value in fields.items():
             setattr(job, name, value)
         job.status = JobStatus.COMPLETED
@@ -105,6 +112,20 @@ async def complete(
         job.billed_seconds = charged
         job.completed_at = utcnow()
         return await _after_finish(session, job, max_active)
+
+
+async def extend_hold(db: Database, claim_: Claim, seconds: int, *, quantum: int) -> int | None:
+    """Grow a running job's hold by up to ``seconds`` (what the balance allows, in whole quanta).
+    Returns the seconds added (0: the balance is spent), or None when this attempt no longer owns
+    the job (cancelled or taken over)."""
+    async with db.write() as session:
+        await lock_user(session, claim_.user_id)
+        job = await _owned(session, claim_)
+        if job is None:
+            return None
+        added = await ledger.extend(session, job.id, seconds, quantum=quantum)
+        job.hold_seconds += added
+        return added
 
 
 async def fail(

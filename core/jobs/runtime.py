@@ -7,6 +7,7 @@ passes the concrete registries from ``asr``/``tts``, so ``core`` never wires an 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dramatiq import Broker, Middleware
 from dramatiq.asyncio import get_event_loop_thread
 
+from core.errors import InputChanged
 from core.platform import Platform
 from core.storage.transfer import fetch_to_file
 
 log = logging.getLogger(__name__)
+_HASH_BLOCK = 1024 * 1024
 
 if TYPE_CHECKING:
     from asr.base import AsrEngine
@@ -48,7 +51,13 @@ class Deliverer(Protocol):
 
 
 class ObjectFileSource:
-    """Inputs uploaded to the object store: used in place when local, downloaded otherwise."""
+    """Inputs uploaded to the object store: used in place when local, downloaded otherwise.
+
+    Either way the bytes the engine will decode are hashed first and must be the ones the job was
+    created (and billed) for — its pinned size and SHA-256 — or the job fails with ``InputChanged``.
+    A local file is read once more for that (sequential, from the page cache the decoder then
+    uses); a download is hashed as it is written.
+    """
 
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -57,10 +66,32 @@ class ObjectFileSource:
         assert job.object_key is not None
         local = self.platform.store.local_path(job.object_key)
         if local is not None:
+            size, sha256 = await asyncio.to_thread(_digest, local)
+            check_pinned(job, size, sha256)
             return local
         target = directory / Path(job.object_key).name
-        await fetch_to_file(self.platform.store, job.object_key, target)
+        got = await fetch_to_file(self.platform.store, job.object_key, target)
+        check_pinned(job, got.size, got.sha256)
         return target
+
+
+def check_pinned(job: TranscriptionJob, size: int, sha256: str) -> None:
+    """``InputChanged`` unless ``size``/``sha256`` are the job's pinned ones (jobs created before
+    pinning have no SHA-256: their size is still checked)."""
+    if (job.size_bytes is not None and size != job.size_bytes) or (
+        job.input_sha256 is not None and sha256 != job.input_sha256
+    ):
+        log.warning("job %s: its input %s changed after the job was created", job.id, job.object_key)
+        raise InputChanged(object_key=job.object_key, expected_size=job.size_bytes, actual_size=size)
+
+
+def _digest(path: Path) -> tuple[int, str]:
+    hasher, size = hashlib.sha256(), 0
+    with path.open("rb", buffering=0) as fh:
+        while block := fh.read(_HASH_BLOCK):
+            hasher.update(block)
+            size += len(block)
+    return size, hasher.hexdigest()
 
 
 @dataclass

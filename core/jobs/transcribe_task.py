@@ -1,4 +1,10 @@
-"""The transcription processor: fetch, probe, decode as a stream, recognize, report progress."""
+"""The transcription processor: fetch, probe, decode as a stream, recognize, report progress.
+
+The file's header only estimates its length (and can lie): the decoded audio passes through the
+job's meter on its way to the engine, which extends the hold as the audio runs on and cuts the
+stream where the balance ends. The job is billed for the seconds decoded, and says ``truncated``
+when the money ran out before the audio did.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +25,11 @@ from core.audio.probe import probe
 from core.db.models import TranscriptionJob
 from core.jobs.execute import Outcome
 from core.jobs.lifecycle import Claim
+from core.jobs.meter import Meter
 from core.jobs.progress import ProgressReporter
 from core.jobs.runtime import WorkerRuntime
 from core.services.transcriptions import check_duration
+from core.settings import Settings
 
 
 def options_for(job: TranscriptionJob) -> TranscriptionOptions:
@@ -61,9 +69,17 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
         labels = tuple(opts.get("speaker_labels") or ("Speaker 1", "Speaker 2"))
 
         decoded: list[int] = []  # samples of each complete pass over the file
+        meter = Meter(
+            rt.platform.db,
+            claim,
+            held_seconds=job.hold_seconds,
+            quantum=rt.platform.settings.billing_quantum_seconds,
+            loop=asyncio.get_running_loop(),
+        )
 
         def open_audio(mode: Literal["mix", "split"]) -> Iterable[np.ndarray]:
-            return _counted(decode_pcm(path, channels=mode), decoded, reporter.check)
+            paid = _metered(decode_pcm(path, channels=mode), meter, rt.platform.settings)
+            return _counted(paid, decoded, reporter.check)
 
         def on_segment(segment: Segment, fraction: float) -> None:
             reporter.report(
@@ -90,11 +106,13 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
                 speaker_labels=(str(labels[0]), str(labels[1])),
                 on_segment=on_segment,
             )
-    # A header can claim more than the file holds (a cut-off or forged file): bill what was heard.
-    seconds = min(info.duration_seconds, max(decoded) / SAMPLE_RATE) if decoded else info.duration_seconds
+    # A header can claim more or less than the file holds (a cut-off or forged file): the bill
+    # is what was decoded and heard.
+    seconds = max(decoded) / SAMPLE_RATE if decoded else info.duration_seconds
     return Outcome(
         billable_seconds=seconds,
         fields={
+            "truncated": meter.cut_at is not None,
             "transcript_text": result.text,
             "segments": [segment_dict(s) for s in result.segments],
             "detected_language": result.language,
@@ -115,3 +133,22 @@ def _counted(
         samples += chunk.shape[-1]
         yield chunk
     totals.append(samples)
+
+
+def _metered(chunks: Iterable[np.ndarray], meter: Meter, settings: Settings) -> Iterator[np.ndarray]:
+    """Pass on the audio the balance pays for and stop decoding where it ends (``meter.cut_at``).
+    Audio longer than MAX_AUDIO_SECONDS, whatever its header said, fails the job as too long."""
+    position = 0  # samples passed on
+    for chunk in chunks:
+        end = (position + chunk.shape[-1]) / SAMPLE_RATE
+        if end > settings.max_audio_seconds:
+            check_duration(settings, end)
+        paid = meter.cover(end)
+        if paid < end:
+            keep = max(0, int(paid * SAMPLE_RATE) - position)
+            if keep:
+                yield chunk[..., :keep]
+            meter.cut_at = (position + keep) / SAMPLE_RATE
+            return  # closing the decoder here stops reading the file
+        position += chunk.shape[-1]
+        yield chunk

@@ -1,4 +1,12 @@
-"""Speech use cases: queue a synthesis job (hold estimated from the text), read, list."""
+"""Speech use cases: queue a synthesis job (hold estimated from the text), read, list.
+
+Speech is billed by the audio it produces: ceil(seconds synthesized). The hold placed up front is
+only an estimate from the text (digits, foreign scripts and slow speeds make audio far longer
+than the character count suggests); the worker or the live stream extends it as the audio runs on
+(``core.jobs.meter``) and stops where the balance ends: a queued job then fails with
+``insufficient_minutes`` and charges nothing, a live stream ends early, billed for what was sent
+and marked ``truncated``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from billing.errors import BillingError, InsufficientMinutes
 from billing.pricing import round_up
 from core.audio.encode import check_format
 from core.db.models import SpeechJob
@@ -17,8 +26,12 @@ from tts.base import MAX_TEXT_CHARS
 from tts.text import prepare_text
 from tts.voices import get_voice
 
-# A slow speaker reads about 10 characters a second; the hold covers that, the capture is exact.
-CHARS_PER_SECOND_FLOOR = 10.0
+# Seconds of audio per character at speed 1.0, measured on espeak-ng and Piper: ordinary text
+# reads at 10-15 characters a second; a digit becomes a word or more ("1234567890" takes 3.4 s);
+# a letter of a script the voices do not speak (Arabic, CJK …) is read out by its name.
+SECONDS_PER_CHAR = 0.1
+SECONDS_PER_DIGIT = 0.35
+SECONDS_PER_FOREIGN_LETTER = 0.7
 
 
 @dataclass(frozen=True)
@@ -33,9 +46,53 @@ class SpeechRequest:
     delivery: dict[str, object] | None = None
 
 
+class SpeechOutOfMinutes(InsufficientMinutes):
+    """The balance ran out while a queued job's speech was being synthesized: the job fails,
+    nothing is charged (the user gets no audio), and the message says how far the money went."""
+
+    def __init__(self, paid_seconds: float, produced_seconds: float, available_seconds: int = 0) -> None:
+        BillingError.__init__(
+            self,
+            f"Your balance ran out after {math.floor(paid_seconds)} s of speech; nothing was charged. "
+            "Add minutes or shorten the text.",
+            required_seconds=math.ceil(produced_seconds),
+            available_seconds=available_seconds,
+        )
+
+
 def estimate_seconds(text: str, speed: float) -> float:
-    """An upper estimate of the audio length, for the hold."""
-    return math.ceil(len(text) / CHARS_PER_SECOND_FLOOR / speed) + 2
+    """The expected audio length of prepared ``text``, for the hold (the capture is exact)."""
+    digits = foreign = 0
+    for ch in text:
+        if ch.isdigit():
+            digits += 1
+        elif ch.isalpha() and not _spoken_script(ch):
+            foreign += 1
+    plain = len(text) - digits - foreign
+    seconds = plain * SECONDS_PER_CHAR + digits * SECONDS_PER_DIGIT + foreign * SECONDS_PER_FOREIGN_LETTER
+    return math.ceil(seconds / speed) + 2
+
+
+def _spoken_script(ch: str) -> bool:
+    """Latin or Cyrillic: the scripts the voices read as words."""
+    code = ord(ch)
+    return code < 0x250 or 0x400 <= code < 0x530 or 0x1E00 <= code < 0x1F00
+
+
+def speech_notice(job: SpeechJob) -> str | None:
+    """Why a completed speech job's audio is shorter than its text, in words for people."""
+    if not job.truncated:
+        return None
+    seconds = job.billed_seconds if job.billed_seconds is not None else math.ceil(job.audio_seconds or 0)
+    if (job.options or {}).get("cut") == "interrupted":
+        return (
+            f"The stream was interrupted after {seconds} s of speech (the server stopped): only "
+            "those seconds were billed. Send the text again for the rest."
+        )
+    return (
+        f"Your balance ran out after {seconds} s of speech: the audio ends there and only those "
+        "seconds were billed. Add minutes and send the rest of the text again."
+    )
 
 
 def build_speech_job(platform: Platform, user_id: str, request: SpeechRequest) -> tuple[SpeechJob, int]:
@@ -101,9 +158,11 @@ async def list_speech(
 
 __all__ = [
     "MAX_TEXT_CHARS",
+    "SpeechOutOfMinutes",
     "SpeechRequest",
     "estimate_seconds",
     "get_speech",
     "list_speech",
     "request_speech",
+    "speech_notice",
 ]

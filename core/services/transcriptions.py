@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from asr.base import PRESETS
+from billing import ledger
+from billing.errors import InsufficientMinutes
 from billing.pricing import round_up
 from core.audio.probe import probe
 from core.db.base import utcnow
@@ -18,10 +21,9 @@ from core.jobs import admission, lifecycle
 from core.jobs.states import JobStatus, can_transition, is_terminal
 from core.platform import Platform
 from core.services.catalog import TASKS
-from core.services.uploads import uploaded_object
+from core.services.uploads import pin_upload, uploaded_object
 from core.settings import Settings
 
-PRESETS = ("default", "verbatim", "remove_fillers", "concise")
 SOURCES = ("api", "telegram", "web", "cli")
 
 
@@ -61,6 +63,26 @@ def check_duration(settings: Settings, seconds: float) -> None:
         )
 
 
+def truncation_notice(processed_seconds: float | None) -> str:
+    """What a partial transcript says about itself (the balance ran out part-way)."""
+    return (
+        f"Your balance covered the first {processed_seconds or 0:.0f} s of the audio: the transcript "
+        "ends there and only those seconds were billed. Add minutes and send the file again for the rest."
+    )
+
+
+async def require_some_minutes(platform: Platform, user_id: str) -> None:
+    """Refuse at once (InsufficientMinutes) when the balance cannot pay for even the shortest
+    audio accepted: checked before a request's file is stored, not after."""
+    settings = platform.settings
+    quantum = settings.billing_quantum_seconds
+    required = max(round_up(settings.min_audio_seconds, quantum), quantum)
+    async with platform.db.read() as session:
+        available = await ledger.balance(session, user_id)
+    if available < required:
+        raise InsufficientMinutes(required_seconds=required, available_seconds=max(0, available))
+
+
 async def request_transcription(
     platform: Platform, user_id: str, request: TranscriptionRequest
 ) -> TranscriptionJob:
@@ -95,6 +117,7 @@ async def request_transcription(
         job.filename = request.filename or upload.filename
         job.content_type = request.content_type or upload.content_type
         job.size_bytes = upload.size_bytes
+        job.input_sha256 = upload.sha256  # the worker decodes these bytes or nothing
     elif request.telegram_file_id:
         if request.duration_seconds is None:
             raise InvalidInput("A Telegram file needs its duration.", field="duration_seconds")
@@ -106,10 +129,16 @@ async def request_transcription(
     job.duration_seconds = duration
     settings = platform.settings
     async with platform.db.write() as session:
+        if job.object_key is not None:
+            await pin_upload(session, user_id, job.object_key)
         sends = await admission.submit(
             session,
             job,
-            hold_seconds=round_up(duration, settings.billing_quantum_seconds),
+            # An estimate from the header (at least one quantum, so every job holds something):
+            # the worker extends it as the audio runs on and bills what it decoded.
+            hold_seconds=max(
+                round_up(duration, settings.billing_quantum_seconds), settings.billing_quantum_seconds
+            ),
             max_queued=settings.max_queued_jobs,
             max_active=settings.max_active_jobs,
         )

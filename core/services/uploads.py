@@ -1,19 +1,37 @@
-"""Presigned uploads: grant a PUT URL, receive the bytes, de-duplicate by SHA-256 per user."""
+"""Presigned uploads: grant a PUT URL, receive the bytes, de-duplicate by SHA-256 per user.
+
+An upload is written once: a PUT to an upload that already completed never replaces it (the store
+refuses atomically, so of two racing PUTs one wins) — the same bytes again answer as before, other
+bytes are ``UploadUsed`` (409). Grants and PUTs count against the user's storage quota
+(``core.services.quota``).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audio import AudioError, looks_like_media
 from core.db.base import utcnow
-from core.db.models import Upload
-from core.errors import InvalidInput, NotFound, PayloadTooLarge, UploadIncomplete
+from core.db.models import TranscriptionJob, Upload
+from core.errors import (
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    StorageQuotaExceeded,
+    UploadIncomplete,
+    UploadUsed,
+)
+from core.jobs.admission import lock_user
 from core.platform import Platform
-from core.storage.base import normalize_sha256, validate_content_type
+from core.services.quota import measure, over_quota, require_room
+from core.storage.base import ObjectExists, normalize_sha256, validate_content_type
 from core.storage.keys import upload_key, validate_key
 
 BUCKET = "uploads"
@@ -72,6 +90,10 @@ async def presign(
         min(size_bytes, settings.max_upload_bytes) if size_bytes is not None else settings.max_upload_bytes
     )
     async with platform.db.write() as session:
+        await lock_user(session, user_id)  # one quota decision at a time per user
+        usage = await measure(session, settings, user_id)
+        require_room(usage, size_bytes=size_bytes, new_object=True)
+        limit = min(limit, usage.bytes_free)  # without a declared size: what is left of the quota
         session.add(
             Upload(
                 user_id=user_id,
@@ -96,29 +118,100 @@ async def receive(
     max_bytes: int,
     sha256: str | None,
     content_type: str | None,
+    content_length: int | None = None,
 ) -> Upload:
-    """Store the body of a verified PUT and record what arrived."""
+    """Store the body of a verified PUT (at most ``max_bytes``) and record what arrived.
+
+    A completed upload is never replaced: the same bytes again return it unchanged, anything else
+    is ``UploadUsed``. The body must also fit in what is left of the user's storage quota.
+    """
     key = validate_key(key)
     async with platform.db.read() as session:
         upload = await session.scalar(select(Upload).where(Upload.object_key == key))
     if upload is None:
         raise NotFound("No upload was granted for this key.")
-    if upload.uploaded_at is not None and sha256 is not None and upload.sha256 == sha256:
-        return upload  # a de-duplicated or repeated PUT of the same content
-    stored = await platform.store.put(
-        key,
-        body,
-        max_bytes=max_bytes,
-        expected_sha256=sha256,
-        content_type=content_type or upload.content_type,
-    )
+    if upload.uploaded_at is not None:
+        if content_length in (None, upload.size_bytes) and await _same_content(body, upload):
+            return upload  # a repeated PUT of the same bytes (or a de-duplicated one)
+        raise UploadUsed(object_key=key)
+    async with platform.db.read() as session:
+        usage = await measure(session, platform.settings, upload.user_id, excluding_upload=upload.id)
+    limit = min(max_bytes, usage.bytes_free)
+    if content_length is not None and content_length > limit:
+        if limit < max_bytes:
+            raise over_quota(usage, content_length)
+        raise PayloadTooLarge(
+            f"The file is {content_length} bytes; this upload allows {max_bytes}.", limit_bytes=max_bytes
+        )
+    try:
+        stored = await platform.store.put(
+            key,
+            body,
+            max_bytes=limit,
+            expected_sha256=sha256,
+            content_type=content_type or upload.content_type,
+            overwrite=False,
+        )
+    except PayloadTooLarge:
+        if limit < max_bytes:
+            raise over_quota(usage) from None
+        raise
+    except ObjectExists:
+        raise UploadUsed(object_key=key) from None  # another PUT of this upload won the race
+    try:
+        async with platform.db.write() as session:
+            await lock_user(session, upload.user_id)
+            row = await session.get(Upload, upload.id, with_for_update=True)
+            if row is None:
+                raise NotFound("The upload expired before it completed; presign it again.")
+            # Other uploads of this user may have completed meanwhile: the quota decides under the lock.
+            usage = await measure(session, platform.settings, upload.user_id, excluding_upload=row.id)
+            require_room(usage, size_bytes=stored.size)
+            row.size_bytes = stored.size
+            row.sha256 = stored.sha256
+            row.uploaded_at = utcnow()
+            return row
+    except (NotFound, StorageQuotaExceeded):
+        await platform.store.delete(key)  # ours: the store let only this PUT write the key
+        raise
+
+
+def check_audio_head(head: bytes) -> None:
+    """Refuse a file whose first bytes are no container we decode, before it is stored."""
+    if not head:
+        raise AudioError("The file is empty (0 bytes).", reason="empty")
+    if not looks_like_media(head):
+        raise AudioError(
+            "The file is not audio or video in a format we can read (e.g. MP3, OGG/Opus, WAV, FLAC, "
+            "M4A, WEBM, MP4).",
+            reason="not_audio",
+        )
+
+
+async def discard(platform: Platform, user_id: str, key: str) -> None:
+    """Delete the user's upload (row and object) unless a job uses it: a request refused after its
+    file was stored leaves nothing behind."""
+    key = validate_key(key)
+    used = exists().where(TranscriptionJob.object_key == key)
     async with platform.db.write() as session:
-        row = await session.get(Upload, upload.id)
-        assert row is not None
-        row.size_bytes = stored.size
-        row.sha256 = stored.sha256
-        row.uploaded_at = utcnow()
-        return row
+        gone = await session.execute(
+            delete(Upload)
+            .where(Upload.object_key == key, Upload.user_id == user_id, ~used)
+            .execution_options(synchronize_session=False)
+        )
+    if getattr(gone, "rowcount", 0):
+        await platform.store.delete(key)
+
+
+async def _same_content(body: AsyncIterable[bytes], upload: Upload) -> bool:
+    """Whether ``body`` is exactly the stored upload (read at most one byte past its size)."""
+    hasher, size, limit = hashlib.sha256(), 0, upload.size_bytes or 0
+    async for chunk in body:
+        size += len(chunk)
+        if size > limit:
+            return False
+        hasher.update(chunk)
+    return size == limit and hasher.hexdigest() == upload.sha256
 
 
 async def uploaded_object(platform: Platform, user_id: str, key: str) -> Upload:
@@ -133,6 +226,18 @@ async def uploaded_object(platform: Platform, user_id: str, key: str) -> Upload:
     if upload.uploaded_at is None:
         raise UploadIncomplete(object_key=key)
     return upload
+
+
+async def pin_upload(session: AsyncSession, user_id: str, key: str) -> None:
+    """Lock the upload row (after the user's, per the lock order) in the transaction that inserts a
+    job using it, so the expiry sweep (``core.jobs.retention``), which locks it too, either sees the
+    job or has already deleted the upload (then NotFound)."""
+    await lock_user(session, user_id)
+    row = await session.scalar(
+        select(Upload.id).where(Upload.object_key == key, Upload.user_id == user_id).with_for_update()
+    )
+    if row is None:
+        raise NotFound("The upload has expired; upload the file again.", object_key=key)
 
 
 async def _uploaded_with_hash(platform: Platform, user_id: str, sha: str) -> Upload | None:

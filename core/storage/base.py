@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
@@ -28,6 +28,13 @@ class ChecksumMismatch(InvalidInput):
 
     code = "checksum_mismatch"
     default_message = "The uploaded file does not match the announced SHA-256."
+
+
+class ObjectExists(Conflict):
+    """A write that must not replace anything found an object under its key already."""
+
+    code = "object_exists"
+    default_message = "An object is already stored under this key; it cannot be replaced."
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,8 @@ class ObjectStore(Protocol):
 
     Errors: ``InvalidObjectKey`` for a bad key, ``NotFound`` for a missing object,
     ``PayloadTooLarge`` over ``max_bytes``, ``ChecksumMismatch`` when ``expected_sha256`` differs,
-    ``Conflict`` when a key collides with the "folder" of other keys.
+    ``Conflict`` when a key collides with the "folder" of other keys, ``ObjectExists`` when
+    ``overwrite=False`` finds an object.
     """
 
     async def put(
@@ -92,11 +100,14 @@ class ObjectStore(Protocol):
         max_bytes: int,
         expected_sha256: str | None = None,
         content_type: str | None = None,
+        overwrite: bool = True,
     ) -> StoredObject:
         """Store the stream under ``key``, replacing any previous object atomically.
 
         The stream is consumed only until it passes ``max_bytes``; on any error nothing is stored
-        and a previous object under the key stays as it was.
+        and a previous object under the key stays as it was. With ``overwrite=False`` an existing
+        object is never replaced: the check and the write are one atomic step, so of two racing
+        writers exactly one wins and the other gets ``ObjectExists`` (uploads are written once).
         """
         ...
 

@@ -33,6 +33,7 @@ from core.storage._sidecar import describe, sidecar_name, write_sidecar
 from core.storage.base import (
     DEFAULT_CHUNK_SIZE,
     ChecksumMismatch,
+    ObjectExists,
     ObjectReader,
     ObjectStore,
     StoredObject,
@@ -58,6 +59,7 @@ class LocalObjectStore(ObjectStore):
         max_bytes: int,
         expected_sha256: str | None = None,
         content_type: str | None = None,
+        overwrite: bool = True,
     ) -> StoredObject:
         key = validate_key(key)
         expected = None if expected_sha256 is None else normalize_sha256(expected_sha256)
@@ -83,7 +85,7 @@ class LocalObjectStore(ObjectStore):
                 await asyncio.to_thread(upload.write, block)
             if expected is not None and upload.sha256 != expected:
                 raise ChecksumMismatch(expected_sha256=expected, actual_sha256=upload.sha256)
-            return await asyncio.to_thread(upload.commit, content_type)
+            return await asyncio.to_thread(upload.commit, content_type, overwrite)
         finally:
             if not upload.discard(wait=False):
                 # Cancelled while a thread still writes or commits: clean up once it is done, in a
@@ -201,19 +203,17 @@ class _Upload:
             write_all(self._fd, data)
             self.size += len(data)
 
-    def commit(self, content_type: str | None) -> StoredObject:
+    def commit(self, content_type: str | None, overwrite: bool = True) -> StoredObject:
         with self._lock:
             if self._fd is None or self._parent is None or self._released:
                 raise ValueError("the upload is closed")
             os.fsync(self._fd)
             st = os.fstat(self._fd)
             sha = self._hasher.hexdigest()
-            try:
-                os.replace(self._tmp, self._name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
-            except OSError as exc:
-                if exc.errno in {errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST}:
-                    raise Conflict("The object key collides with existing objects.", key=self._key) from None
-                raise
+            if overwrite:
+                self._replace()
+            else:
+                self._link()
             self._committed = True
             # The object is already in place; a sidecar that fails to land is rebuilt by the next stat.
             with contextlib.suppress(OSError):
@@ -222,6 +222,34 @@ class _Upload:
                 os.fsync(self._parent)  # make the rename itself durable
             self._release()
         return StoredObject(key=self._key, size=self.size, sha256=sha, content_type=content_type)
+
+    def _replace(self) -> None:
+        assert self._parent is not None
+        try:
+            os.replace(self._tmp, self._name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+        except OSError as exc:
+            if exc.errno in {errno.EISDIR, errno.ENOTEMPTY, errno.EEXIST}:
+                raise Conflict("The object key collides with existing objects.", key=self._key) from None
+            raise
+
+    def _link(self) -> None:
+        """Publish the temp file only if the name is free: ``link`` fails atomically with EEXIST
+        where ``rename`` would replace, so of two racing writers one wins."""
+        assert self._parent is not None
+        try:
+            os.link(self._tmp, self._name, src_dir_fd=self._parent, dst_dir_fd=self._parent)
+        except FileExistsError:
+            try:
+                is_dir = stat.S_ISDIR(os.stat(self._name, dir_fd=self._parent, follow_symlinks=False).st_mode)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                raise Conflict("The object key collides with existing objects.", key=self._key) from None
+            raise ObjectExists(key=self._key) from None
+        # The object is in place under its name; the temp name goes (a crash here leaves only a
+        # dot-named leftover, never a second object).
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp, dir_fd=self._parent)
 
     def discard(self, *, wait: bool = True) -> bool:
         """Close and remove the temp file unless committed; False when busy and not ``wait``."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from core.errors import PayloadTooLarge
@@ -17,23 +19,29 @@ from core.storage.base import DEFAULT_CHUNK_SIZE, ObjectStore, StoredObject
 async def fetch_to_file(store: ObjectStore, key: str, path: Path) -> StoredObject:
     """Download ``key`` to ``path`` (whose folder must exist), replacing it atomically.
 
-    For engines that need a real file when ``store.local_path(key)`` is None (remote stores).
+    For engines that need a real file when ``store.local_path(key)`` is None (remote stores). The
+    answer's ``size`` and ``sha256`` are those of the bytes actually written (hashed on the way),
+    so a caller that pins a checksum can compare without reading the file again.
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     target = ThreadFile()
+    hasher = hashlib.sha256()
+    size = 0
     done = False
     try:
         async with await store.open_read(key) as reader:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
             await asyncio.to_thread(target.open, lambda: os.open(tmp, flags, FILE_MODE))
             async for chunk in reader:
+                hasher.update(chunk)
+                size += len(chunk)
                 await asyncio.to_thread(target.write_all, chunk)
             await asyncio.to_thread(target.fsync)
             target.close()
             await asyncio.to_thread(os.replace, tmp, path)
             done = True
-            return reader.info
+            return replace(reader.info, size=size, sha256=hasher.hexdigest())
     finally:
         target.close()
         if not done:

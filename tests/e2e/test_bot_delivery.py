@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dramatiq
 import numpy as np
 import pytest
 
@@ -20,6 +19,7 @@ from core.audio.encode import encode
 from core.db.base import utcnow
 from core.db.migrate import upgrade_async
 from core.db.models import Job, SpeechJob, TranscriptionJob
+from core.errors import RetryLater
 from core.platform import Platform
 from core.services.users import create_user
 from core.settings import Settings
@@ -96,9 +96,9 @@ async def test_a_long_transcript_is_split_and_resumed_after_a_failure_without_re
         await env.deliverer.deliver(job)
     # ... the retry sends the rest, then flood control stops the clean-up ...
     env.emulator.fail("deleteMessage", 429, "Too Many Requests: retry after 2", retry_after=2)
-    with pytest.raises(dramatiq.Retry) as retry:
+    with pytest.raises(RetryLater) as retry:
         await env.deliverer.deliver(job)
-    assert retry.value.delay is not None and retry.value.delay >= 2000  # Telegram's retry_after honoured
+    assert retry.value.seconds is not None and retry.value.seconds >= 2  # Telegram's retry_after honoured
     # ... and the last retry only removes the status message.
     await env.deliverer.deliver(job)
 

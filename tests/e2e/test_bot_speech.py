@@ -15,8 +15,10 @@ import pytest_asyncio
 from asr.base import TranscriptionOptions
 from asr.registry import AsrConfig, AsrEngines
 from asr.transcribe import transcribe_audio
+from billing import ledger
 from core.audio.decode import decode_pcm, read_pcm
 from core.audio.probe import probe
+from core.db.models import SpeechJob
 from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user
 from tests.e2e.telegram_emulator import SentMessage
 
@@ -103,3 +105,29 @@ def recognize(ogg: bytes, tmp_path: Path) -> str:
         options=TranscriptionOptions(language="en"),
     )
     return str(result.text)
+
+
+async def spend(stack: BotStack, telegram_id: int, seconds: int) -> None:
+    """Record an earlier speech job of ``seconds``, held and captured like any other."""
+    user = await stack.account(telegram_id)
+    assert user is not None
+    async with stack.platform.db.write() as session:
+        job = SpeechJob(user_id=user.id, source="telegram", text="earlier", status="completed")
+        job.billed_seconds = job.hold_seconds = seconds
+        session.add(job)
+        await session.flush()
+        await ledger.hold(session, user.id, seconds, job_id=job.id, channel="telegram", usage_kind="tts")
+        await ledger.settle(session, job.id, seconds)
+
+
+async def test_speech_the_balance_cannot_finish_is_explained_and_costs_nothing(stack: BotStack) -> None:
+    ola = tg_user(305, "Ola")
+    await say_to_bot(stack, ola, "/start")
+    await stack.text_containing(305, "Hi")
+    await spend(stack, 305, 540)  # 60 s left: the estimate fits, the 79 s of speech do not
+    message_id = await say_to_bot(stack, ola, "/speak " + "WWWWWWWWWW " * 40)
+    answer = await stack.reply_to(305, message_id)
+    assert answer.text and "ran out before the whole text was spoken" in answer.text, answer
+    assert answer.reply_markup and "buy" in str(answer.reply_markup)
+    assert not stack.emulator.sent(305, kind="voice")
+    assert await stack.balance(305) == 60

@@ -14,6 +14,8 @@ import pytest_asyncio
 
 from core.audio.decode import read_pcm
 from core.audio.encode import encode
+from core.services import subtitles
+from core.services.transcriptions import get_transcription
 from tests.conftest import Clip
 from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user, voice_note
 from tests.e2e.telegram_emulator import SentMessage
@@ -80,7 +82,7 @@ async def test_a_voice_note_comes_back_as_text_and_is_billed_by_its_seconds(
     real_seconds = len(read_pcm(shared_audio / SHORT)) / 16000
     assert await stack.balance(201) == 600 - math.ceil(real_seconds)
 
-    # The subtitles button sends an .srt with timed blocks.
+    # The subtitles button sends an .srt with timed blocks: the file the API serves for the job.
     assert answer.buttons and answer.buttons[0][1].startswith("srt:")
     await stack.send(stack.emulator.callback_update(anna, answer, answer.buttons[0][1]))
     srt = await stack.emulator.wait_for(
@@ -90,6 +92,10 @@ async def test_a_voice_note_comes_back_as_text_and_is_billed_by_its_seconds(
     body = (srt[0].data or b"").decode()
     assert body.startswith("1\n00:00:0") and " --> " in body
     assert words(body) & expected
+    user = await stack.account(201)
+    assert user is not None
+    job = await get_transcription(stack.platform, user.id, answer.buttons[0][1].removeprefix("srt:"))
+    assert body == subtitles.render(job, "srt")
 
     await stack.send(stack.emulator.message_update(anna, text="/history"))
     history = await stack.text_containing(201, "Recent transcriptions:")

@@ -20,6 +20,7 @@ from core.services import uploads
 from core.services.transcriptions import TranscriptionRequest, request_transcription
 from core.services.users import create_user
 from core.settings import Settings
+from tests.integration.ledger_invariant import assert_ledger_consistent
 
 
 @pytest.fixture
@@ -70,3 +71,4 @@ async def test_hundred_creations_against_a_balance_for_ten(platform: Platform, s
         )
     assert jobs == 10
     assert dispatched == 1  # one active job per user; the other nine wait their turn
+    await assert_ledger_consistent(platform.db)

@@ -1,6 +1,6 @@
 """What the server logs about hostile or broken clients (issue 11, §6): never a key or any other
 credential, and one line (no traceback) for a client that disconnects mid-upload. The app runs
-as ``nagovori serve`` runs it (an AppRunner: handlers are not cancelled when a client goes)."""
+as ``nagovori serve`` runs it (its ApiRunner: handlers are not cancelled when a client goes)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import pytest
 from aiohttp import web
 
 from api.app import create_app
+from api.protocol import ConnectionLimits
+from api.server import ApiRunner
 from core.platform import Platform
 from core.redaction import RedactSecrets
 from core.services import api_keys, uploads
@@ -47,7 +49,8 @@ class Served:
 async def served(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Served]:
     settings = api_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path))
     platform = Platform.build(settings)
-    runner = web.AppRunner(create_app(platform, close_platform=False), access_log=None)
+    limits = ConnectionLimits.from_settings(settings)
+    runner = ApiRunner(create_app(platform, close_platform=False), limits, access_log=None)
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -14,6 +14,7 @@ import pytest
 from core.audio.decode import read_pcm
 from tests.api_harness import ApiEnv, api_settings, live_api, sqlite_copy
 from tests.integration.bad_files import SPEECH, BadFile, corpus, flac_claiming, hour_of_silence
+from tests.integration.ledger_invariant import assert_ledger_consistent
 
 MINUTES = 200  # enough for the file that claims three hours to be accepted (and billed 2 s)
 
@@ -95,6 +96,7 @@ async def test_every_bad_file_gets_a_clear_answer_and_costs_only_what_it_holds(
     assert (await api.wait(job["id"]))["status"] == "completed"
     async with api.http.get(f"{api.base}/healthz") as response:
         assert response.status == 200
+    await assert_ledger_consistent(api.platform.db)
 
 
 async def test_nothing_about_a_refused_file_is_left_behind(
@@ -107,3 +109,4 @@ async def test_nothing_about_a_refused_file_is_left_behind(
     status, jobs = await api.call("GET", "/v1/transcriptions")
     assert status == 200 and jobs["count"] == 0
     assert await seconds_left(api) == before
+    await assert_ledger_consistent(api.platform.db)

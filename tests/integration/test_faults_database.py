@@ -18,6 +18,7 @@ import pytest
 
 from tests.api_harness import ApiEnv, api_settings, live_api
 from tests.integration.fault_harness import TcpProxy, wait_until
+from tests.integration.ledger_invariant import assert_ledger_consistent
 
 pytestmark = [pytest.mark.postgres]
 
@@ -98,3 +99,4 @@ async def test_the_api_answers_503_while_the_database_is_down_and_recovers_alone
     assert status == 201, job
     done = await api.wait(job["id"])
     assert done["status"] == "completed"
+    await assert_ledger_consistent(api.platform.db)

@@ -40,6 +40,7 @@ from tests.integration.fault_harness import (
     platform_env,
     wait_until,
 )
+from tests.integration.ledger_invariant import assert_ledger_consistent
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 
@@ -129,6 +130,7 @@ async def test_a_killed_workers_api_job_is_finished_by_another_and_charged_once(
         async with platform.db.read() as session:
             assert await ledger.balance(session, user.id) == 300 - charge
         assert second.alive(), second.output()
+        await assert_ledger_consistent(platform.db)
     except BaseException:
         print(first.output(), second.output() if second else "", sep="\n--- worker 2 ---\n")
         raise
@@ -206,6 +208,7 @@ async def test_a_killed_workers_telegram_job_is_answered_once_and_charged_once(
         assert await ledger_kinds(platform.db, job_id) == ["hold", "capture", "release"]
         async with platform.db.read() as session:
             assert await ledger.balance(session, done.user_id) == 600 - duration
+        await assert_ledger_consistent(platform.db)
     except BaseException:
         print(first.output(), second.output() if second else "", sep="\n--- worker 2 ---\n")
         raise

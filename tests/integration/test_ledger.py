@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,6 +14,13 @@ from billing.usage import ledger_sum, usage_report
 from core.db.base import utcnow
 from core.db.database import Database
 from core.services.users import create_user
+from tests.integration.ledger_invariant import assert_ledger_consistent
+
+
+@pytest.fixture(autouse=True)
+async def ledger_adds_up_afterwards(db: Database) -> AsyncIterator[None]:
+    yield
+    await assert_ledger_consistent(db)
 
 
 async def _user(db: Database, minutes: float = 0) -> str:
@@ -57,14 +65,23 @@ async def test_settling_twice_charges_once(db: Database) -> None:
     assert await _balance(db, user_id) == 30
 
 
-async def test_capture_never_exceeds_the_hold(db: Database) -> None:
+async def test_a_capture_past_the_hold_takes_the_rest_from_the_balance_but_never_below_zero(
+    db: Database,
+) -> None:
     user_id = await _user(db, minutes=1)
-    job = str(uuid.uuid4())
+    job, other = str(uuid.uuid4()), str(uuid.uuid4())
     async with db.write() as session:
         await ledger.hold(session, user_id, 10, job_id=job, channel="telegram", usage_kind="asr")
-        result = await ledger.settle(session, job, 500)
-    assert result.captured == 10
-    assert await _balance(db, user_id) == 50
+        result = await ledger.settle(session, job, 25)
+    assert (result.captured, result.released) == (25, 0)
+    assert await _balance(db, user_id) == 35
+    async with db.write() as session:
+        await ledger.hold(session, user_id, 10, job_id=other, channel="telegram", usage_kind="asr")
+        result = await ledger.settle(session, other, 500)
+    assert result.captured == 35
+    assert await _balance(db, user_id) == 0
+    async with db.read() as session:
+        assert await ledger_sum(session, user_id) == 0
 
 
 async def test_release_gives_everything_back(db: Database) -> None:

@@ -13,6 +13,7 @@ from core.db.database import Database
 from core.db.models import TranscriptionJob
 from core.jobs import admission, lifecycle
 from core.services.users import create_user
+from tests.integration.ledger_invariant import assert_ledger_consistent
 
 
 async def _submit(db: Database, user_id: str, max_active: int) -> TranscriptionJob:
@@ -59,3 +60,4 @@ async def test_concurrent_finishes_cancels_and_submissions(db: Database) -> None
         assert balance == await ledger_sum(session, user_id)
     # 15 completed at 7 s each; 5 failed, 10 cancelled: refunded; 20 new jobs hold 10 s each.
     assert balance == 600 - 15 * 7 - 20 * 10
+    await assert_ledger_consistent(db)

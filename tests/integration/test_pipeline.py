@@ -30,6 +30,7 @@ from core.services import uploads
 from core.services.transcriptions import TranscriptionRequest, cancel_job, request_transcription
 from core.services.users import create_user
 from core.settings import Settings
+from tests.integration.ledger_invariant import assert_ledger_consistent
 
 CLIP = "en/LJ001-0002.wav"  # "in being comparatively modern." — 1.9 s
 
@@ -71,8 +72,11 @@ async def env(
     user = await create_user(platform.db, starting_minutes=1)
     async with running_workers(platform, Engines.from_settings(settings), reconcile=False):
         yield Env(platform, user.id, shared_audio / CLIP)
-    await platform.events.close()
-    await platform.close()
+    try:
+        await assert_ledger_consistent(platform.db)  # whatever the test did, the ledger adds up
+    finally:
+        await platform.events.close()
+        await platform.close()
 
 
 async def upload(env: Env, path: Path) -> str:

@@ -1,12 +1,10 @@
-"""Splitting long transcripts for Telegram and writing SRT subtitles."""
+"""Splitting long transcripts for Telegram (the SRT button sends the API's subtitles: asr.formats)."""
 
 from __future__ import annotations
 
 import re
 
-import pytest
-
-from bots.formatting import MAX_PARTS, needs_file, split_message, srt_timestamp, to_srt
+from bots.formatting import MAX_PARTS, needs_file, split_message
 
 
 def test_short_text_is_one_message() -> None:
@@ -48,26 +46,3 @@ def test_very_long_text_goes_as_a_file() -> None:
     sentence = "This is a sentence of moderate length for the test. "
     assert not needs_file(sentence * 10)
     assert needs_file(sentence * (4096 * MAX_PARTS // len(sentence) + 10))
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [(0, "00:00:00,000"), (1.5, "00:00:01,500"), (3661.042, "01:01:01,042"), (-1, "00:00:00,000")],
-)
-def test_srt_timestamps(seconds: float, expected: str) -> None:
-    assert srt_timestamp(seconds) == expected
-
-
-def test_srt_from_segments_numbers_blocks_and_skips_empty_ones() -> None:
-    srt = to_srt(
-        [
-            {"start": 0.0, "end": 1.25, "text": " Hello "},
-            {"start": 1.25, "end": 2.0, "text": "  "},
-            {"start": 2.0, "end": 3.5, "text": "world", "speaker": "Speaker 2"},
-        ]
-    )
-    assert (
-        srt
-        == "1\n00:00:00,000 --> 00:00:01,250\nHello\n\n2\n00:00:02,000 --> 00:00:03,500\nSpeaker 2: world\n"
-    )
-    assert to_srt([]) == ""

@@ -1,4 +1,4 @@
-"""The bot's bookkeeping in the database: updates already taken on, and group chat settings."""
+"""The Telegram bot's bookkeeping: updates already taken on, and group chat settings."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from bots.tables import BotChat, ProcessedUpdate
 from core.db.base import utcnow
+from core.db.bot_tables import BotChat, ProcessedUpdate
 from core.db.database import Database
 
 KEEP_UPDATES = timedelta(days=7)
@@ -36,6 +36,8 @@ async def forget_old_updates(db: Database) -> int:
 
 @dataclass(frozen=True)
 class ChatSettings:
+    """A group chat's settings: automatic transcription, billed to the admin who turned it on."""
+
     auto_transcribe: bool = False
     payer_user_id: str | None = None
 

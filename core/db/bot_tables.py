@@ -1,6 +1,8 @@
-"""The bot's own tables: per-chat settings for groups, and the updates already handled.
+"""The Telegram channel's rows: per-chat settings for groups, and the updates already handled.
 
-They live on the core's declarative base (same naming convention); migration 0002 creates them.
+They are the platform's tables like any other (the bots reach them through
+``core.services.bot_records``); they live on the core's declarative base, and migration 0002
+creates them.
 """
 
 from __future__ import annotations

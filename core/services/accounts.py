@@ -1,0 +1,64 @@
+"""Accounts as the channels see them: the Telegram account (made on first contact), an account by
+id, its balance and its usage. The edges get ``User`` rows from here (read them, never write them:
+changes go through ``users.update_preferences`` and the ledger)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from billing import ledger
+from billing.usage import UsageReport, usage_report
+from core.db.base import utcnow
+from core.db.database import Database
+from core.db.models import User
+from core.services import users
+
+ALL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+__all__ = ["ALL_TIME", "UsageReport", "User", "balance_seconds", "find_account", "telegram_account", "usage"]
+
+
+async def telegram_account(
+    db: Database, telegram_id: int, *, name: str | None, language: str | None, free_minutes: float
+) -> tuple[User, bool]:
+    """The Telegram user's account, made on first contact (with the free minutes, once).
+    Returns (user, created)."""
+    async with db.read() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    if user is not None:
+        return user, False
+    return await users.telegram_user(db, telegram_id, name=name, language=language, free_minutes=free_minutes)
+
+
+async def find_account(db: Database, user_id: str) -> User | None:
+    """The account with this id, or None (deleted, or never existed)."""
+    async with db.read() as session:
+        return await session.get(User, user_id)
+
+
+async def balance_seconds(db: Database, user_id: str) -> int:
+    """Seconds the account can spend now (minutes held by running jobs already subtracted)."""
+    async with db.read() as session:
+        return await ledger.balance(session, user_id)
+
+
+async def usage(
+    db: Database,
+    user_id: str,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    recent: int = 0,
+) -> UsageReport:
+    """What the account spent in ``[since, until)`` (default: all of it, up to now), the balance
+    and held seconds now, and its ``recent`` latest ledger entries."""
+    async with db.read() as session:
+        return await usage_report(
+            session,
+            user_id,
+            since=since or ALL_TIME,
+            until=until or utcnow() + timedelta(seconds=1),
+            recent=recent,
+        )
