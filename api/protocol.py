@@ -18,9 +18,13 @@ and a handler for an hour. ``GuardedRequestHandler`` adds, per connection:
   ``RequestTimeout``: the error middleware answers 408 in the JSON shape, whatever was being
   written is discarded (stores commit only a complete body), and the connection closes.
 * **the pending cap** (``MAX_PENDING_CONNECTIONS_PER_IP``): connections that have not yet presented
-  their first complete request head, counted per client IP; a connection over the cap is closed
-  as soon as it opens. A connection leaves the count with its first head (from then on its requests
-  meet authentication, rate limits and the body deadlines) or when it closes.
+  their first complete request head, counted per client IP. Those still headless after a short
+  grace (a second, or half the head deadline) are *stalled*: once an IP has that many stalled, its
+  new connections are closed as soon as they open. Young ones — a client opening its pool at once,
+  or a busy server that has not read their heads yet — may number ten times the cap, so an honest
+  burst is never refused while a slow-loris still cannot hold more than the cap for long. A
+  connection leaves the count with its first head (from then on its requests meet authentication,
+  rate limits and the body deadlines) or when it closes.
 * **protocol errors as JSON**: a request aiohttp cannot parse (a bad byte in a header, a line over
   8190 bytes, too many headers) is answered ``{"error": {"code", "message"}}`` — 431 for sizes,
   400 otherwise — never echoing the raw bytes (a header may hold a key), with ``Server: Nagovori``.
@@ -31,7 +35,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections import Counter
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +57,12 @@ from core.errors import RequestTimeout
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 1.0
+"""A connection without a complete request head for this long (at most half the head deadline)
+counts as stalled against the pending cap."""
+BURST_FACTOR = 10
+"""Young headless connections an IP may hold: this many times the cap."""
 
 
 @dataclass(frozen=True)
@@ -76,27 +87,37 @@ class ConnectionLimits:
 
 
 class PendingConnections:
-    """Connections per client IP that have not presented a complete request head yet."""
+    """Connections per client IP that have not presented a complete request head yet (see the
+    module docstring for the two limits)."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(
+        self, cap: int, *, grace: float = GRACE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.cap = cap
-        self._count: Counter[str] = Counter()
+        self._grace = grace
+        self._clock = clock
+        self._opened: dict[str, dict[int, float]] = {}  # ip -> connection token -> when it opened
         self._warned: set[str] = set()
 
-    def admit(self, ip: str) -> bool:
-        """Count a new connection from ``ip``; False (not counted) when the IP is at the cap."""
-        if self.cap and self._count[ip] >= self.cap:
-            if ip not in self._warned:  # once per episode, not once per refused connection
-                self._warned.add(ip)
-                log.warning("%s holds %d connections without a request; refusing more", ip, self.cap)
-            return False
-        self._count[ip] += 1
+    def admit(self, ip: str, token: int) -> bool:
+        """Count connection ``token`` from ``ip``; False (not counted) when the IP is at a limit."""
+        now = self._clock()
+        opened = self._opened.setdefault(ip, {})
+        if self.cap:
+            stalled = sum(1 for since in opened.values() if now - since >= self._grace)
+            if stalled >= self.cap or len(opened) >= self.cap * BURST_FACTOR:
+                if ip not in self._warned:  # once per episode, not once per refused connection
+                    self._warned.add(ip)
+                    log.warning("%s holds %d connections without a request; refusing more", ip, len(opened))
+                return False
+        opened[token] = now
         return True
 
-    def release(self, ip: str) -> None:
-        self._count[ip] -= 1
-        if self._count[ip] <= 0:
-            del self._count[ip]
+    def release(self, ip: str, token: int) -> None:
+        opened = self._opened.get(ip, {})
+        opened.pop(token, None)
+        if not opened:
+            self._opened.pop(ip, None)
             self._warned.discard(ip)
 
 
@@ -175,7 +196,7 @@ class GuardedRequestHandler(RequestHandler):
         ip = peer[0] if isinstance(peer, tuple) and peer else None
         if ip is None:
             return  # a Unix socket: no client address to count
-        if self._pending.admit(ip):
+        if self._pending.admit(ip, id(self)):
             self._pending_ip = ip
         else:
             self.force_close()
@@ -238,7 +259,7 @@ class GuardedRequestHandler(RequestHandler):
 
     def _release_pending(self) -> None:
         if self._pending_ip is not None:
-            self._pending.release(self._pending_ip)
+            self._pending.release(self._pending_ip, id(self))
             self._pending_ip = None
 
     def _head_complete(self) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.protocol import ConnectionLimits, GuardedRequestHandler, PendingConnections
+from api.protocol import GRACE_SECONDS, ConnectionLimits, GuardedRequestHandler, PendingConnections
 
 
 class GuardedServer(web.Server):
@@ -31,7 +31,9 @@ class GuardedServer(web.Server):
             **{k: v for k, v in server._kwargs.items() if k != "keepalive_timeout"},
         )
         self.limits = limits
-        self.pending = PendingConnections(limits.max_pending_per_ip)
+        self.pending = PendingConnections(
+            limits.max_pending_per_ip, grace=min(GRACE_SECONDS, limits.header_timeout / 2)
+        )
 
     def __call__(self) -> GuardedRequestHandler:
         return GuardedRequestHandler(

@@ -30,7 +30,7 @@ from core.errors import (
 )
 from core.jobs.admission import lock_user
 from core.platform import Platform
-from core.services.quota import measure, over_quota, require_room
+from core.services.quota import StorageUsage, measure, over_quota, require_room
 from core.storage.base import ObjectExists, normalize_sha256, validate_content_type
 from core.storage.keys import upload_key, validate_key
 
@@ -89,10 +89,17 @@ async def presign(
     limit = (
         min(size_bytes, settings.max_upload_bytes) if size_bytes is not None else settings.max_upload_bytes
     )
-    async with platform.db.write() as session:
-        await lock_user(session, user_id)  # one quota decision at a time per user
+    async with platform.db.read() as session:
         usage = await measure(session, settings, user_id)
-        require_room(usage, size_bytes=size_bytes, new_object=True)
+    require_room(usage, size_bytes=size_bytes, new_object=True)
+    async with platform.db.write() as session:
+        if _near_limit(usage, size_bytes):
+            # Close to a limit, racing presigns could overshoot it together: decide exactly, one at
+            # a time. Far from it, the optimistic read is enough (the PUT re-checks the bytes
+            # under the lock anyway), and presigns need not queue behind each other.
+            await lock_user(session, user_id)
+            usage = await measure(session, settings, user_id)
+            require_room(usage, size_bytes=size_bytes, new_object=True)
         limit = min(limit, usage.bytes_free)  # without a declared size: what is left of the quota
         session.add(
             Upload(
@@ -108,6 +115,17 @@ async def presign(
         settings.effective_public_url, "PUT", key, expires_at=expires, max_bytes=limit, sha256=sha
     )
     return Presigned(BUCKET, key, url, datetime.fromtimestamp(expires, UTC), False)
+
+
+NEAR_LIMIT_SHARE = 0.9
+"""Usage above this share of a quota is decided under the user's lock (see ``presign``)."""
+
+
+def _near_limit(usage: StorageUsage, size_bytes: int | None) -> bool:
+    return (
+        usage.objects + 1 > usage.quota_objects * NEAR_LIMIT_SHARE
+        or usage.bytes_used + (size_bytes or 0) > usage.quota_bytes * NEAR_LIMIT_SHARE
+    )
 
 
 async def receive(

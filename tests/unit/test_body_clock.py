@@ -66,3 +66,20 @@ def test_limits_come_from_settings(tmp_path: Any) -> None:
     limits = ConnectionLimits.from_settings(settings)
     assert (limits.header_timeout, limits.body_idle_timeout, limits.body_timeout) == (5, 6, 0)
     assert (limits.body_min_rate, limits.max_pending_per_ip) == (8 * 1024, 0)
+
+
+def test_the_pending_cap_admits_bursts_but_not_stalled_connections() -> None:
+    from api.protocol import BURST_FACTOR, PendingConnections
+
+    now = [0.0]
+    pending = PendingConnections(2, grace=1.0, clock=lambda: now[0])
+    burst = [pending.admit("10.0.0.1", token) for token in range(2 * BURST_FACTOR + 1)]
+    assert burst == [True] * (2 * BURST_FACTOR) + [False]  # young ones: ten times the cap
+    assert pending.admit("10.0.0.2", 0)  # another address has its own count
+    now[0] = 1.5  # all of them stalled now
+    assert not pending.admit("10.0.0.1", 100)
+    for token in range(2 * BURST_FACTOR - 1):
+        pending.release("10.0.0.1", token)
+    assert pending.admit("10.0.0.1", 101)  # one stalled left, under the cap
+    now[0] = 3.0  # 101 has stalled too: two stalled, at the cap
+    assert not pending.admit("10.0.0.1", 102)
