@@ -9,10 +9,9 @@ from aiohttp import web
 
 from api.errors import Handler
 from api.state import PLATFORM, USER_KEY
-from core.db.models import User
 from core.errors import AuthenticationFailed
-from core.services import api_keys
-from core.services.users import get_user
+from core.services import accounts, api_keys
+from core.services.accounts import User
 
 PROTECTED_PREFIX = "/v1/"
 
@@ -54,8 +53,10 @@ async def _authenticate(request: web.Request) -> User:
         raise AuthenticationFailed(
             f"The token's exp must be a number at most {max_lifetime} seconds from now."
         )
-    async with platform.db.read() as session:
-        try:
-            return await get_user(session, str(claims["sub"]))
-        except Exception as exc:
-            raise AuthenticationFailed("The token's user does not exist.") from exc
+    try:
+        user = await accounts.find_account(platform.db, str(claims["sub"]))
+    except Exception as exc:
+        raise AuthenticationFailed("The token's user does not exist.") from exc
+    if user is None:
+        raise AuthenticationFailed("The token's user does not exist.")
+    return user

@@ -1,5 +1,9 @@
 """Domain errors → HTTP, in one place, as ``{"error": {"code", "message", ...details}}``.
 
+A domain error is anything that satisfies ``core.errors.DomainError`` (the core's tree, the
+ledger's and the engines' roots alike); anything else is a 500. The status comes from the core's
+classes, else from the error's ``code`` (the ledger and the engines raise their own classes).
+
 The OpenAI-compatible routes (``/v1/audio/*``) answer in OpenAI's shape instead —
 ``{"error": {"message", "type", "param", "code"}}`` — because their clients parse that one.
 """
@@ -12,9 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from billing.errors import BillingError, InsufficientMinutes
 from core import errors as core_errors
-from core.errors import NagovoriError
+from core.errors import DomainError, NagovoriError
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # Most specific first; the first matching class decides the status.
 STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
-    (InsufficientMinutes, 402),
     (core_errors.PayloadTooLarge, 413),
     (core_errors.RequestTimeout, 408),
     (core_errors.AuthenticationFailed, 401),
@@ -35,11 +37,12 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (core_errors.RateLimited, 429),
     (core_errors.ServiceUnavailable, 503),
     (core_errors.InvalidInput, 400),
-    (BillingError, 400),
 )
 
-# Engine packages raise their own error roots (same shape); mapped by code.
+# The ledger and the engine packages raise their own error roots (same shape): mapped by code,
+# and any other code of theirs is a 400.
 STATUS_BY_CODE = {
+    "insufficient_minutes": 402,
     "unsupported_language": 400,
     "unknown_model": 400,
     "unknown_voice": 400,
@@ -74,30 +77,29 @@ HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_lar
 
 def error_response(exc: Exception, *, openai: bool = False) -> web.Response:
     """The JSON response for any error the platform raises on purpose (500 otherwise)."""
-    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), None)
-    to_dict = getattr(exc, "to_dict", None)
-    if status is None and callable(to_dict):
-        status = STATUS_BY_CODE.get(str(getattr(exc, "code", "")), 400)
-    if status is None or not callable(to_dict):
+    if not isinstance(exc, DomainError):
         log.exception("unhandled error", exc_info=exc)
         return _render(500, error_body("internal_error", "Something went wrong on our side."), openai)
+    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), None)
+    if status is None:
+        status = STATUS_BY_CODE.get(exc.code, 400)
     headers = {}
-    retry_after = getattr(exc, "details", {}).get("retry_after")
+    retry_after = exc.details.get("retry_after")
     if status in (429, 503):
         headers["Retry-After"] = str(int(retry_after or 1))
-    body: dict[str, Any] = to_dict()
-    if status >= 500 and not isinstance(exc, NagovoriError | BillingError):
+    body: dict[str, Any] = exc.to_dict()
+    if status >= 500 and not isinstance(exc, NagovoriError):
         body = _for_clients(exc, body)
     return _render(status, {"error": body}, openai, headers)
 
 
-def _for_clients(exc: Exception, body: dict[str, Any]) -> dict[str, Any]:
+def _for_clients(exc: DomainError, body: dict[str, Any]) -> dict[str, Any]:
     """An engine's server-side failure (a missing model, a broken engine) without what only the
     operator needs: its message names server paths, so clients get the error's generic message
     (the setting to fix stays) and the log gets the full one."""
     log.warning("%s: %s", body.get("code"), body.get("message"))
     public = {k: v for k, v in body.items() if not (isinstance(v, str) and ("/" in v or "\\" in v))}
-    public["message"] = getattr(type(exc), "default_message", "The engine is not available.")
+    public["message"] = exc.default_message
     return public
 
 

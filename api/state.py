@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from core.db.models import User
 from core.errors import Forbidden, ServiceUnavailable
 from core.platform import Platform
 from core.ratelimit import RateDecision, RateLimiter
+from core.services.accounts import User
 from core.services.catalog import Catalog
 
 PLATFORM = web.AppKey("platform", Platform)
@@ -21,6 +21,11 @@ def current_user(request: web.Request) -> User:
     """The authenticated user of a ``/v1`` request."""
     user: User = request[USER_KEY]
     return user
+
+
+def caller(request: web.Request) -> tuple[Platform, str]:
+    """The platform and the authenticated user's id: what a ``/v1`` handler starts from."""
+    return request.app[PLATFORM], current_user(request).id
 
 
 def admin_user(request: web.Request) -> User:

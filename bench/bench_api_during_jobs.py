@@ -15,14 +15,12 @@ import argparse
 import csv
 import sys
 import time
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 import requests  # noqa: E402
 
 from bench.stack import SHARED_AUDIO, Deployment, deployment, percentile, verdict, workdir  # noqa: E402
@@ -77,25 +75,11 @@ def main() -> int:
 
 def continuous_speech(target: Path, seconds: float) -> Path:
     """English clips of the shared folder back to back (no pauses added), as 16 kHz mono WAV."""
-    from core.audio.decode import decode_pcm
+    from tests.integration.fault_harness import continuous_speech as joined
 
     with (SHARED_AUDIO / "references.tsv").open(encoding="utf-8") as fh:
         files = [SHARED_AUDIO / r["file"] for r in csv.DictReader(fh, delimiter="\t") if r["lang"] == "en"]
-    parts: list[np.ndarray] = []
-    total = 0
-    while total < seconds * 16000:
-        for path in files:
-            parts.append(np.concatenate(list(decode_pcm(path))))
-            total += parts[-1].size
-            if total >= seconds * 16000:
-                break
-    pcm = (np.clip(np.concatenate(parts)[: int(seconds * 16000)], -1, 1) * 32767).astype("<i2")
-    with wave.open(str(target), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(pcm.tobytes())
-    return target
+    return joined(files, target, seconds, exact=True)
 
 
 def whisper_base() -> Path:

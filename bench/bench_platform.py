@@ -18,12 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
-import json
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,10 +33,12 @@ import numpy as np  # noqa: E402
 from bench.stack import (  # noqa: E402
     SHARED_AUDIO,
     Deployment,
+    create_job,
     deployment,
+    distributed,
     median,
-    private_redis,
-    scratch_postgres,
+    until_done,
+    upload,
     verdict,
     workdir,
 )
@@ -79,35 +78,10 @@ def _engine(cls: type[T]) -> T:
 async def rest_job(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> float:
     """Wall seconds for one clip through presign, PUT, create and the SSE stream's ``done``."""
     start = time.perf_counter()
-    async with http.post(
-        f"{platform.base}/v1/uploads/presign",
-        json={"filename": clip.name, "size_bytes": len(data)},
-        headers=platform.auth,
-    ) as response:
-        presigned = await response.json()
-        assert response.status == 200, presigned
-    async with http.put(presigned["upload_url"], data=data) as response:
-        assert response.status == 200, await response.text()
-    async with http.post(
-        f"{platform.base}/v1/transcriptions",
-        json={"object_key": presigned["object_key"]},
-        headers=platform.auth,
-    ) as response:
-        job = await response.json()
-        assert response.status == 201, job
-    async with http.get(
-        f"{platform.base}/v1/transcriptions/{job['id']}/stream", headers=platform.auth
-    ) as response:
-        event = None
-        async for raw in response.content:
-            line = raw.decode().strip()
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event == "done":
-                final = json.loads(line[5:])
-                assert final["status"] == "completed", final
-                return time.perf_counter() - start
-    raise RuntimeError(f"the stream of job {job['id']} ended without `done`")
+    key = await upload(http, platform, clip, data)
+    final = await until_done(http, platform, await create_job(http, platform, key))
+    assert final["status"] == "completed", final
+    return time.perf_counter() - start
 
 
 async def measure(
@@ -133,24 +107,6 @@ async def measure(
         {name: (audio[name], median(times)) for name, times in bare.items()},
         {setup: {name: median(times) for name, times in runs.items()} for setup, runs in flows.items()},
     )
-
-
-@contextlib.contextmanager
-def distributed(directory: Path) -> Iterator[tuple[Deployment, str] | None]:
-    with private_redis(directory) as redis_url:
-        if redis_url is None:
-            yield None
-            return
-        with (
-            scratch_postgres() as postgres_url,
-            deployment(
-                directory / "distributed",
-                database_url=postgres_url or "",
-                redis_url=redis_url,
-                workers=1,
-            ) as platform,
-        ):
-            yield platform, "PostgreSQL" if postgres_url else "SQLite"
 
 
 def main() -> int:

@@ -41,8 +41,8 @@ async def run_jobs(platform: Deployment, count: int, on_progress: list[int]) -> 
     """Create ``count`` jobs and wait for them; returns jobs per minute (first start to last end)."""
     from sqlalchemy import func, select
 
+    from cli.bootstrap import build_platform
     from core.db.models import Job
-    from core.platform import Platform
     from core.services import uploads
     from core.services.transcriptions import TranscriptionRequest, request_transcription
     from core.settings import Settings
@@ -55,7 +55,7 @@ async def run_jobs(platform: Deployment, count: int, on_progress: list[int]) -> 
         max_active_jobs=10**6,
         max_queued_jobs=10**6,
     )
-    core = Platform.build(settings)
+    core = build_platform(settings)
     try:
         data = (SHARED_AUDIO / CLIP).read_bytes()
         presigned = await uploads.presign(core, platform.user_id, filename="clip.wav")

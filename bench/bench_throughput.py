@@ -27,15 +27,17 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from bench.bench_whisper_overhead import create_job, upload, whisper_base, whisper_settings  # noqa: E402
+from bench.bench_whisper_overhead import whisper_base, whisper_settings  # noqa: E402
 from bench.stack import (  # noqa: E402
     SHARED_AUDIO,
     Deployment,
     child_pids,
+    create_job,
     deployment,
     peak_rss_kib,
     private_redis,
     scratch_postgres,
+    upload,
     workdir,
 )
 
@@ -82,7 +84,7 @@ async def run_batch(
     """Upload ``notes``, create them all at once; (seconds until every job ended, jobs failed)."""
     keys = [await upload(http, platform, Path(name), data) for name, data, _ in notes]
     start = time.perf_counter()
-    ids = list(await asyncio.gather(*(create_job(http, platform, key) for key in keys)))
+    ids = list(await asyncio.gather(*(create_job(http, platform, key, language="auto") for key in keys)))
     pending = set(ids)
     failed = 0
     while pending:

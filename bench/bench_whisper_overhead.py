@@ -27,14 +27,12 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import os
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,10 +43,12 @@ from bench.stack import (  # noqa: E402
     SHARED_AUDIO,
     Deployment,
     cpu_seconds,
+    create_job,
     deployment,
+    distributed,
     median,
-    private_redis,
-    scratch_postgres,
+    until_done,
+    upload,
     verdict,
     workdir,
 )
@@ -149,53 +149,12 @@ class JobTiming:
     text: str
 
 
-async def upload(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> str:
-    """Presign and PUT ``data``; the object key."""
-    async with http.post(
-        f"{platform.base}/v1/uploads/presign",
-        json={"filename": clip.name, "size_bytes": len(data)},
-        headers=platform.auth,
-    ) as response:
-        presigned = await response.json()
-        assert response.status == 200, presigned
-    async with http.put(presigned["upload_url"], data=data) as response:
-        assert response.status == 200, await response.text()
-    return str(presigned["object_key"])
-
-
-async def create_job(http: aiohttp.ClientSession, platform: Deployment, object_key: str) -> str:
-    async with http.post(
-        f"{platform.base}/v1/transcriptions",
-        json={"object_key": object_key, "language": "auto"},
-        headers=platform.auth,
-    ) as response:
-        job = await response.json()
-        assert response.status == 201, job
-    return str(job["id"])
-
-
-async def until_done(http: aiohttp.ClientSession, platform: Deployment, job_id: str) -> dict[str, Any]:
-    """Follow the job's SSE stream; the final job of its ``done`` event."""
-    async with http.get(
-        f"{platform.base}/v1/transcriptions/{job_id}/stream", headers=platform.auth
-    ) as response:
-        event = None
-        async for raw in response.content:
-            line = raw.decode().strip()
-            if line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:") and event == "done":
-                final: dict[str, Any] = json.loads(line[5:])
-                return final
-    raise RuntimeError(f"the stream of job {job_id} ended without `done`")
-
-
 async def timed_job(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> JobTiming:
     """Upload (untimed), then time one job from its creation to ``completed``."""
     key = await upload(http, platform, clip, data)
     pids = platform.pids()
     start, cpu = time.perf_counter(), cpu_seconds(pids)
-    job_id = await create_job(http, platform, key)
+    job_id = await create_job(http, platform, key, language="auto")
     final = await until_done(http, platform, job_id)
     seconds, cpu = time.perf_counter() - start, cpu_seconds(pids) - cpu
     assert final["status"] == "completed", final
@@ -257,26 +216,6 @@ async def measure(
                     result.jobs[name].append(job)
                     result.texts.add(job.text)
     return results
-
-
-@contextlib.contextmanager
-def distributed(directory: Path, settings: WhisperSettings) -> Iterator[tuple[Deployment, str] | None]:
-    """``nagovori serve`` + one ``nagovori worker`` over a private Redis (and PostgreSQL)."""
-    with private_redis(directory) as redis_url:
-        if redis_url is None:
-            yield None
-            return
-        with (
-            scratch_postgres() as postgres_url,
-            deployment(
-                directory / "distributed",
-                database_url=postgres_url or "",
-                redis_url=redis_url,
-                workers=1,
-                **settings,
-            ) as platform,
-        ):
-            yield platform, "PostgreSQL" if postgres_url else "SQLite"
 
 
 def report(results: dict[str, ClipResult], setups: list[str], repeats: int, load: tuple[str, str]) -> None:
@@ -366,7 +305,7 @@ def main() -> int:
         directory = stack.enter_context(workdir("whisper-overhead"))
         running = {"embedded (SQLite)": stack.enter_context(deployment(directory / "embedded", **settings))}
         if not args.no_distributed:
-            found = stack.enter_context(distributed(directory, settings))
+            found = stack.enter_context(distributed(directory, **settings))
             if found is None:
                 print("distributed: redis-server is not installed, skipped")
             else:

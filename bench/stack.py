@@ -1,6 +1,7 @@
 """What the platform benchmarks share: services of their own (a private Redis, a scratch PostgreSQL
 database), ``nagovori serve`` / ``nagovori worker`` as real processes with an account and a key,
-and small statistics helpers.
+a job through the REST flow (upload, create, the SSE stream's ``done``), and small statistics
+helpers.
 
 Nothing here touches the machine's own Redis databases or the developer's ``./var``: every run
 works in a temporary folder and drops what it created.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -24,6 +26,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_AUDIO = Path(os.environ.get("NAGOVORI_SHARED_AUDIO", ROOT.parent / "shared" / "audio"))
@@ -91,25 +97,18 @@ def scratch_postgres() -> Iterator[str | None]:
     """A database of its own on the PostgreSQL server the tests use; None when it is unreachable."""
     import asyncpg
 
-    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
+    from tests.conftest import postgres_admin
+
     name = f"nagovori_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(dsn, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError):
         yield None
         return
     try:
         yield f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @dataclass
@@ -183,32 +182,34 @@ def deployment(
     """Migrate, create an account and key, start ``nagovori serve`` (embedded when no Redis) and
     ``workers`` worker processes; stop them all (SIGTERM) at the end."""
     from core.db.migrate import upgrade
+    from tests.api_harness import new_account, server_env
 
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     database_url = database_url or f"sqlite+aiosqlite:///{directory / 'nagovori.db'}"
+    defaults = {
+        "worker_threads": str(worker_threads),
+        "rate_limit_per_minute": str(10**9),
+        "max_queued_jobs": str(10**6),
+        # One account presigns thousands of uploads an hour here; a real one would meet the quota.
+        "storage_quota_objects": str(10**8),
+        "log_level": "WARNING",
+    }
     env = {
-        **os.environ,
-        "NAGOVORI_DATA_DIR": str(directory / "data"),
-        "NAGOVORI_DATABASE_URL": database_url,
-        "NAGOVORI_REDIS_URL": redis_url,
-        "NAGOVORI_SECRET_KEY": "bench-" + os.urandom(16).hex(),
-        "NAGOVORI_HOST": "127.0.0.1",
-        "NAGOVORI_PORT": str(port),
-        "NAGOVORI_PUBLIC_URL": base,
-        "NAGOVORI_ASR_ENGINE": "pocketsphinx",
-        "NAGOVORI_TTS_ENGINE": "espeak",
-        "NAGOVORI_WORKER_THREADS": str(worker_threads),
-        "NAGOVORI_RATE_LIMIT_PER_MINUTE": str(10**9),
-        "NAGOVORI_MAX_QUEUED_JOBS": str(10**6),
-        "NAGOVORI_LOG_LEVEL": "WARNING",
+        **server_env(
+            directory,
+            database_url,
+            redis_url,
+            port,
+            "bench-" + os.urandom(16).hex(),
+            {**defaults, **settings},
+        ),
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
-        **{f"NAGOVORI_{name.upper()}": value for name, value in settings.items()},
     }
     upgrade(database_url)
-    user_id, key = asyncio.run(_account(database_url, minutes))
+    user_id, key = asyncio.run(new_account(database_url, minutes, key_name="bench"))
     running = Deployment(base, key, user_id, env, directory)
     try:
         if serve:
@@ -229,6 +230,28 @@ def deployment(
         running.stop()
 
 
+@contextlib.contextmanager
+def distributed(directory: Path, **settings: str) -> Iterator[tuple[Deployment, str] | None]:
+    """``nagovori serve`` + one ``nagovori worker`` over a private Redis and a scratch PostgreSQL
+    database (SQLite when the server is unreachable), with the database's name; None without Redis."""
+    options: dict[str, Any] = dict(settings)  # only NAGOVORI_* strings, never deployment's own keywords
+    with private_redis(directory) as redis_url:
+        if redis_url is None:
+            yield None
+            return
+        with (
+            scratch_postgres() as postgres_url,
+            deployment(
+                directory / "distributed",
+                database_url=postgres_url or "",
+                redis_url=redis_url,
+                workers=1,
+                **options,
+            ) as platform,
+        ):
+            yield platform, "PostgreSQL" if postgres_url else "SQLite"
+
+
 def _wait_healthy(running: Deployment, log: Path, within: float = 60) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -241,17 +264,48 @@ def _wait_healthy(running: Deployment, log: Path, within: float = 60) -> None:
     raise RuntimeError(f"nagovori serve did not become healthy:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-async def _account(database_url: str, minutes: float) -> tuple[str, str]:
-    from core.db.database import Database
-    from core.services import api_keys
-    from core.services.users import create_user
+async def upload(http: aiohttp.ClientSession, platform: Deployment, clip: Path, data: bytes) -> str:
+    """Presign and PUT ``data``; the object key."""
+    async with http.post(
+        f"{platform.base}/v1/uploads/presign",
+        json={"filename": clip.name, "size_bytes": len(data)},
+        headers=platform.auth,
+    ) as response:
+        presigned = await response.json()
+        assert response.status == 200, presigned
+    async with http.put(presigned["upload_url"], data=data) as response:
+        assert response.status == 200, await response.text()
+    return str(presigned["object_key"])
 
-    db = Database(database_url)
-    try:
-        user = await create_user(db, starting_minutes=minutes)
-        return user.id, (await api_keys.create_key(db, user.id, name="bench")).secret
-    finally:
-        await db.dispose()
+
+async def create_job(
+    http: aiohttp.ClientSession, platform: Deployment, object_key: str, **fields: str
+) -> str:
+    """``POST /v1/transcriptions`` of an uploaded object (with ``fields``, e.g. ``language``); the id."""
+    async with http.post(
+        f"{platform.base}/v1/transcriptions",
+        json={"object_key": object_key, **fields},
+        headers=platform.auth,
+    ) as response:
+        job = await response.json()
+        assert response.status == 201, job
+    return str(job["id"])
+
+
+async def until_done(http: aiohttp.ClientSession, platform: Deployment, job_id: str) -> dict[str, Any]:
+    """Follow the job's SSE stream; the final job of its ``done`` event."""
+    async with http.get(
+        f"{platform.base}/v1/transcriptions/{job_id}/stream", headers=platform.auth
+    ) as response:
+        event = None
+        async for raw in response.content:
+            line = raw.decode().strip()
+            if line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:") and event == "done":
+                final: dict[str, Any] = json.loads(line[5:])
+                return final
+    raise RuntimeError(f"the stream of job {job_id} ended without `done`")
 
 
 def rss_kib(pid: int) -> int:

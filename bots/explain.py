@@ -12,6 +12,7 @@ from typing import Any
 
 from bots.model import Button, Keyboard
 from bots.texts import duration, say
+from core.errors import DomainError
 
 MB = 1024 * 1024
 
@@ -23,8 +24,8 @@ class Explanation:
 
 
 def is_domain_error(exc: BaseException) -> bool:
-    """Errors raised on purpose carry a string ``code`` and ``message``; anything else is a bug."""
-    return isinstance(getattr(exc, "code", None), str) and isinstance(getattr(exc, "message", None), str)
+    """Errors raised on purpose (``core.errors.DomainError``, of any package); anything else is a bug."""
+    return isinstance(exc, DomainError)
 
 
 def explain_error(exc: BaseException, lang: str) -> Explanation:
@@ -44,23 +45,10 @@ def explain(code: str, message: str, details: dict[str, Any], lang: str, *, kind
                 balance=duration(d["available_seconds"], lang),
             )
             return Explanation(text, [[Button(say(lang, "buy_button"), "buy")]])
-        if code == "audio_too_long":
+        if code in ("audio_too_long", "audio_too_short"):
+            limit = d["max_seconds"] if code == "audio_too_long" else d["min_seconds"]
             return Explanation(
-                say(
-                    lang,
-                    "audio_too_long",
-                    duration=duration(d["duration_seconds"], lang),
-                    limit=duration(d["max_seconds"], lang),
-                )
-            )
-        if code == "audio_too_short":
-            return Explanation(
-                say(
-                    lang,
-                    "audio_too_short",
-                    duration=duration(d["duration_seconds"], lang),
-                    limit=duration(d["min_seconds"], lang),
-                )
+                say(lang, code, duration=duration(d["duration_seconds"], lang), limit=duration(limit, lang))
             )
         if code == "file_too_big":
             return Explanation(

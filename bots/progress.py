@@ -1,25 +1,26 @@
 """Live progress on the bot's status message: job events in, throttled edits out.
 
 The database stays the truth and the result is sent by the ``deliver`` step, so a watcher is only
-cosmetic: it may miss events, and it stops when the job finishes, when its message is gone (the
-delivery replaced it), or after a generous deadline.
+cosmetic: it follows the job's feed (``core.services.job_feed``: snapshots with the queue position,
+live progress), and it stops when the job finishes, when its message is gone (the delivery
+replaced it), or after a generous deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from bots.messenger import MessageGone, Messenger, RetryAfter, TelegramError
 from bots.texts import duration, say
-from core.events import job_channel
+from core.errors import NotFound
 from core.jobs.states import JobStatus
 from core.platform import Platform
-from core.services.progress import job_progress
+from core.services import job_feed
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,11 @@ class ProgressWatcher:
         self._platform = platform
         self._messenger = messenger
         self._min_interval = min_interval  # Telegram tolerates about one edit a second per chat
-        self._poll_seconds = poll_seconds
+        self._poll_seconds = poll_seconds  # re-read the job after this long without live events
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def watch(self, job_id: str, status: StatusMessage, *, expected_seconds: float) -> None:
-        task = asyncio.create_task(self._run(job_id, status, expected_seconds))
+    def watch(self, job_id: str, user_id: str, status: StatusMessage, *, expected_seconds: float) -> None:
+        task = asyncio.create_task(self._run(job_id, user_id, status, expected_seconds))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -73,60 +74,43 @@ class ProgressWatcher:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _run(self, job_id: str, status: StatusMessage, expected_seconds: float) -> None:
+    async def _run(self, job_id: str, user_id: str, status: StatusMessage, expected_seconds: float) -> None:
         deadline = max(600.0, expected_seconds * 10)
+        feed = job_feed.follow(self._platform, user_id, job_id, quiet_seconds=self._poll_seconds)
         try:
-            async with asyncio.timeout(deadline):
-                async with self._platform.events.subscribe(job_channel(job_id)) as events:
-                    follow = asyncio.create_task(self._follow(job_id, events, status))
-                    poll = asyncio.create_task(self._until_finished(job_id, status))
-                    try:
-                        await asyncio.wait({follow, poll}, return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        for task in (follow, poll):
-                            task.cancel()
-                        await asyncio.gather(follow, poll, return_exceptions=True)
+            async with asyncio.timeout(deadline), contextlib.aclosing(feed):
+                await self._show(feed, status)
         except TimeoutError:
             log.info("stopped watching job %s after %.0f s", job_id, deadline)
+        except NotFound:
+            pass  # the job is gone: nothing to show
         except Exception:  # progress is cosmetic: never let it break the bot
             log.warning("progress watcher for job %s failed", job_id, exc_info=True)
 
-    async def _follow(
-        self, job_id: str, events: AsyncIterator[dict[str, Any]], status: StatusMessage
-    ) -> None:
+    async def _show(self, feed: AsyncIterator[job_feed.FeedItem], status: StatusMessage) -> None:
+        """Edit the message as the job moves: its place in the queue, then its progress."""
         started: float | None = None
-        async for event in events:
-            kind = event.get("type")
-            if kind in ("done", "error"):
-                return
+        async for item in feed:
             now = time.monotonic()
-            status.processing = True
-            if kind == "status" and event.get("status") == JobStatus.PROCESSING:
-                started = now
-                text = progress_text(status.lang, 0.0, None)
-            elif kind == "progress":
-                started = started or now
-                text = progress_text(status.lang, float(event.get("progress", 0.0)), now - started)
-            else:
-                continue
-            if not await self._edit(status, text, now):
-                return
-
-    async def _until_finished(self, job_id: str, status: StatusMessage) -> None:
-        """Show the queue position while waiting, and notice a finish whose event we missed."""
-        while True:
-            job = await job_progress(self._platform.db, job_id)
-            if job is None or job.finished:
-                return
             text = None
-            if job.status == JobStatus.QUEUED and job.queue_position > 0 and not status.processing:
-                text = say(status.lang, "status_queued", ahead=job.queue_position)
-            elif job.status == JobStatus.PROCESSING and not status.processing:
-                # Started before we subscribed: show the stored progress until events arrive.
-                text = progress_text(status.lang, job.progress, None)
-            if text is not None and not await self._edit(status, text, time.monotonic()):
+            if isinstance(item, job_feed.End):
                 return
-            await asyncio.sleep(self._poll_seconds)
+            if isinstance(item, job_feed.Snapshot):
+                job = item.job
+                if job.status == JobStatus.QUEUED and item.queue_position > 0 and not status.processing:
+                    text = say(status.lang, "status_queued", ahead=item.queue_position)
+                elif job.status == JobStatus.PROCESSING and not status.processing:
+                    # No live progress yet: show the stored one until it comes.
+                    started = started or now
+                    text = progress_text(status.lang, job.progress or 0.0, None)
+            elif isinstance(item, job_feed.Progress):
+                status.processing = True
+                started = started or now
+                text = progress_text(status.lang, item.progress, now - started)
+            else:
+                status.processing = True  # recognized text: the job runs, progress follows
+            if text is not None and not await self._edit(status, text, now):
+                return
 
     async def _edit(self, status: StatusMessage, text: str, now: float) -> bool:
         """Edit unless unchanged or too soon; False when the message is gone (stop watching)."""

@@ -37,10 +37,10 @@ async def run_bot(settings: Settings) -> None:
     from api.protocol import ConnectionLimits
     from api.server import ApiRunner
     from bots.wiring import build_bot, mount_webhook
+    from cli.bootstrap import build_platform
     from cli.wiring import Engines, running_workers
-    from core.platform import Platform
 
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     engines = Engines.from_settings(settings)
     bot = build_bot(platform)
     runner: web.AppRunner | None = None

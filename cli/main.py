@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from bundled.assemble import BundleError
 from cli import accounts_cmd, ledger_cmd, migrate_cmd, serve_cmd, worker_cmd
+from core.errors import DomainError
 from core.redaction import RedactSecrets
 from core.settings import Settings
 
@@ -68,14 +69,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        message = getattr(exc, "message", None)
-        if isinstance(message, str) and isinstance(getattr(exc, "code", None), str):
-            return _fail(message)
-        if isinstance(exc, BundleError):
-            return _fail(str(exc))
-        if isinstance(exc, OSError):
-            return _fail(f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}")
-        return _fail(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)")
+        return _fail(error_line(exc))
+
+
+def error_line(exc: Exception) -> str:
+    """What the CLI says about a failed command: a domain error's own message (``DomainError``,
+    whichever package raised it), what failed where for a system error, else that it was a bug."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, BundleError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}"
+    return f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"
 
 
 def _fail(message: str) -> int:

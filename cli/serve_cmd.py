@@ -30,10 +30,10 @@ async def serve(settings: Settings, host: str, port: int) -> None:
     from api.app import create_app
     from api.protocol import ConnectionLimits
     from api.server import ApiRunner
+    from cli.bootstrap import build_platform
     from cli.wiring import Engines, running_workers
-    from core.platform import Platform
 
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     engines = Engines.from_settings(settings)
     app = create_app(platform, engines=engines, engine_status=engines.status, close_platform=False)
     bot = None

@@ -46,10 +46,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def work(settings: Settings, queues: tuple[str, ...], threads: int | None) -> None:
+    from cli.bootstrap import build_platform
     from cli.wiring import Engines, running_workers
-    from core.platform import Platform
 
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     engines = Engines.from_settings(settings)
     async with running_workers(platform, engines, queues=queues, threads=threads):
         print(f"worker {os.getpid()} consuming {', '.join(queues)}", flush=True)

@@ -4,11 +4,20 @@ Every error a user can cause or meet carries a stable ``code`` and a message mea
 the API renders them as ``{"error": {"code", "message", ...details}}`` and the bots as plain text.
 HTTP statuses are chosen at the edge (``api/errors.py``), never here.
 
+``DomainError`` is the one contract of "an error raised on purpose": a protocol that this tree and
+the other packages' roots (``billing.errors.BillingError``, ``asr.errors.AsrError``,
+``tts.errors.TtsError``) satisfy by their shape, since those packages import nothing of ``core``.
+Whoever sorts errors (the worker, the API's error middleware, the CLI, the bots) asks
+``isinstance(exc, DomainError)``, never for attributes one by one.
+
     NagovoriError
      ├── InvalidInput            bad parameters, unusable files (400)
      │    ├── AudioTooShort / AudioTooLong
      │    ├── UploadIncomplete
-     │    └── InvalidObjectKey
+     │    ├── InvalidObjectKey
+     │    ├── UnknownModel       no such model id (the code asr's own UnknownModel has)
+     │    ├── UnsupportedLanguage  the model cannot do the language (the code asr's has)
+     │    └── UnsupportedTask    the model cannot do the task (translate)
      ├── NotFound                missing, or someone else's (404)
      ├── Conflict                the request clashes with the resource's state (409)
      │    ├── UploadUsed         a second PUT to an upload that already completed
@@ -32,7 +41,25 @@ Outside the tree, because it is no failure: ``RetryLater``, a worker step asking
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class DomainError(Protocol):
+    """An error raised on purpose, by any package: a stable ``code``, a ``message`` for people,
+    ``details`` for machines and ``to_dict()`` for the JSON body; ``default_message`` is the
+    class's generic message, safe to show when the specific one names server paths.
+
+    Anything else that reaches the edge is a bug (or a dependency failing) and is reported as such.
+    """
+
+    default_message: str
+    code: str
+    message: str
+    details: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class NagovoriError(Exception):
@@ -82,6 +109,24 @@ class UploadIncomplete(InvalidInput):
 
     code = "upload_incomplete"
     default_message = "The file has not been uploaded yet: PUT it to the upload_url first."
+
+
+class UnknownModel(InvalidInput):
+    """A ``model`` that is none of the ids ``GET /v1/models`` lists (the code ``asr`` uses too)."""
+
+    code = "unknown_model"
+
+
+class UnsupportedLanguage(InvalidInput):
+    """The chosen model cannot recognize the requested language (the code ``asr`` uses too)."""
+
+    code = "unsupported_language"
+
+
+class UnsupportedTask(InvalidInput):
+    """The chosen model cannot do the requested task (translating needs a multilingual Whisper)."""
+
+    code = "unsupported_task"
 
 
 class NotFound(NagovoriError):
@@ -214,3 +259,14 @@ class RetryLater(Exception):
     def __init__(self, message: str = "retry later", *, seconds: float | None = None) -> None:
         super().__init__(message)
         self.seconds = seconds
+
+
+def public_message(exc: DomainError) -> str:
+    """The message stored on a failed job, which its owner reads. An engine's own message can name
+    server paths (a missing model's folder): those go to the log, the job gets the error's
+    generic message."""
+    message = exc.message
+    if isinstance(exc, NagovoriError) or not ("/" in message or "\\" in message):
+        return message
+    logging.getLogger("core.jobs").warning("%s: %s", exc.code, message)
+    return exc.default_message

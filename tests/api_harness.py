@@ -13,15 +13,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import redis
 import requests
 from aiohttp import ClientResponse, ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -31,6 +31,7 @@ from dramatiq import Worker
 from api.app import create_app
 from api.protocol import ConnectionLimits
 from api.server import ApiRunner
+from cli.bootstrap import build_platform
 from cli.wiring import Engines, running_workers
 from core.db.database import Database
 from core.db.migrate import upgrade
@@ -38,7 +39,7 @@ from core.platform import Platform
 from core.services import api_keys
 from core.services.users import create_user
 from core.settings import Settings
-from tests.conftest import require
+from tests.conftest import flushed_redis, postgres_admin, require
 
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -102,6 +103,13 @@ class ApiEnv:
         """Another account and its key."""
         user = await create_user(self.platform.db, starting_minutes=minutes, is_admin=is_admin)
         return user.id, (await api_keys.create_key(self.platform.db, user.id)).secret
+
+
+async def usage(env: ApiEnv, key: str | None = None) -> tuple[int, int]:
+    """(seconds left to spend, seconds held) of the account of ``key`` (the env's own by default)."""
+    status, body = await env.call("GET", "/v1/profile/usage", key=key)
+    assert status == 200, body
+    return int(body["remaining"]["seconds"]), int(body["held_seconds"])
 
 
 async def sse_events(response: ClientResponse) -> AsyncIterator[tuple[str | None, Any]]:
@@ -169,7 +177,7 @@ async def live_api(
     settings: Settings, *, minutes: float = 10, workers: bool = True, is_admin: bool = False
 ) -> AsyncIterator[ApiEnv]:
     """The app on 127.0.0.1 with in-process workers (unless ``workers`` is False)."""
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     engines = Engines.from_settings(settings)
     app = create_app(platform, engines=engines, engine_status=engines.status, close_platform=False)
     server = ApiTestServer(app, ConnectionLimits.from_settings(settings))
@@ -214,10 +222,62 @@ class ServerProcess:
         return "\n".join(path.read_text(errors="replace")[-4000:] for path in self.logs)
 
 
+@dataclass(frozen=True)
+class Served:
+    """A live API served from a thread of its own, for synchronous clients (requests, schemathesis)."""
+
+    base: str
+    key: str
+    user_id: str
+
+
+@contextlib.contextmanager
+def served_in_thread(settings: Settings, **options: Any) -> Iterator[Served]:
+    """``live_api(settings, **options)`` on an event loop in a thread of its own, until the block ends."""
+    ready: list[Served] = []
+    started = threading.Event()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        async with live_api(settings, **options) as env:
+            ready.append(Served(env.base, env.key, env.user_id))
+            started.set()
+            await asyncio.to_thread(stop.wait)
+
+    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
+    thread.start()
+    assert started.wait(60), "the server did not start"
+    try:
+        yield ready[0]
+    finally:
+        stop.set()
+        thread.join(30)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def server_env(
+    directory: Path, database_url: str, redis_url: str, port: int, secret: str, settings: Mapping[str, str]
+) -> dict[str, str]:
+    """The environment of ``nagovori`` processes on 127.0.0.1:``port`` with their data under
+    ``directory``, PocketSphinx and espeak-ng, and ``settings`` (``{"worker_threads": "2"}``) on top."""
+    return {
+        **os.environ,
+        "NAGOVORI_DATA_DIR": str(directory / "data"),
+        "NAGOVORI_DATABASE_URL": database_url,
+        "NAGOVORI_REDIS_URL": redis_url,
+        "NAGOVORI_SECRET_KEY": secret,
+        "NAGOVORI_HOST": "127.0.0.1",
+        "NAGOVORI_PORT": str(port),
+        "NAGOVORI_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "NAGOVORI_ASR_ENGINE": "pocketsphinx",
+        "NAGOVORI_TTS_ENGINE": "espeak",
+        **{f"NAGOVORI_{name.upper()}": value for name, value in settings.items()},
+    }
 
 
 @contextlib.contextmanager
@@ -228,22 +288,16 @@ def server_processes(
     wait until /healthz answers; stop them all (SIGTERM) at the end."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "NAGOVORI_DATA_DIR": str(tmp_path / "data"),
-        "NAGOVORI_DATABASE_URL": database_url,
-        "NAGOVORI_REDIS_URL": redis_url,
-        "NAGOVORI_SECRET_KEY": "e2e-" + os.urandom(16).hex(),
-        "NAGOVORI_HOST": "127.0.0.1",
-        "NAGOVORI_PORT": str(port),
-        "NAGOVORI_PUBLIC_URL": base,
-        "NAGOVORI_ASR_ENGINE": "pocketsphinx",
-        "NAGOVORI_TTS_ENGINE": "espeak",
-        "NAGOVORI_WORKER_THREADS": "2",
-        **{f"NAGOVORI_{name.upper()}": value for name, value in settings.items()},
-    }
+    env = server_env(
+        tmp_path,
+        database_url,
+        redis_url,
+        port,
+        "e2e-" + os.urandom(16).hex(),
+        {"worker_threads": "2", **settings},
+    )
     upgrade(database_url)
-    user_id, key = asyncio.run(_account(database_url, minutes))
+    user_id, key = asyncio.run(new_account(database_url, minutes))
     commands = [["serve"]] + ([["worker", "--threads", "2"]] if redis_url else [])
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
@@ -288,11 +342,12 @@ def _wait_healthy(server: ServerProcess, within: float = 60) -> None:
     raise AssertionError(f"the server did not become healthy:\n{server.output()}")
 
 
-async def _account(database_url: str, minutes: float) -> tuple[str, str]:
+async def new_account(database_url: str, minutes: float, *, key_name: str = "e2e") -> tuple[str, str]:
+    """A user with ``minutes`` and an API key named ``key_name``, on a migrated database; (user id, key)."""
     db = Database(database_url)
     try:
         user = await create_user(db, starting_minutes=minutes)
-        return user.id, (await api_keys.create_key(db, user.id, name="e2e")).secret
+        return user.id, (await api_keys.create_key(db, user.id, name=key_name)).secret
     finally:
         await db.dispose()
 
@@ -301,34 +356,19 @@ async def _account(database_url: str, minutes: float) -> tuple[str, str]:
 def scratch_postgres() -> Iterator[str]:
     """A database of its own on the test PostgreSQL server (skipped locally, fails in CI, if none)."""
     url = os.environ.get("NAGOVORI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
     name = f"nagovori_e2e_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(dsn, timeout=5)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(url, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         require(False, f"PostgreSQL not reachable at {url}: {exc}")
     try:
         yield f"{url.rpartition('/')[0]}/{name}"
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def scratch_redis() -> str:
     """Database 14 of the test Redis server, emptied (skipped locally, fails in CI, if none)."""
-    url = os.environ.get("NAGOVORI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")[0] + "/14"
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        require(False, f"Redis not reachable at {url}: {exc}")
-    finally:
-        client.close()
-    return url
+    return flushed_redis(
+        os.environ.get("NAGOVORI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")[0] + "/14"
+    )

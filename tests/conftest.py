@@ -1,11 +1,16 @@
-"""Fixtures shared by every test layer: paths to the shared clips and a cache for built models."""
+"""Fixtures shared by every test layer: paths to the shared clips and a cache for built models; and
+small helpers (a skip that fails in CI, PostgreSQL's admin statements, an emptied Redis database, a
+call raced from threads)."""
 
 from __future__ import annotations
 
 import csv
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -22,6 +27,50 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def flushed_redis(url: str) -> str:
+    """``url``'s Redis database, emptied (skipped locally, fails in CI, when the server is unreachable)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+    except redis.RedisError as exc:
+        require(False, f"Redis not reachable at {url}: {exc}")
+    finally:
+        client.close()
+    return url
+
+
+def plain_dsn(url: str) -> str:
+    """A SQLAlchemy ``postgresql+asyncpg://`` URL as asyncpg itself takes it."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def postgres_admin(url: str, sql: str) -> None:
+    """Run ``sql`` (``CREATE``/``DROP DATABASE``) on the PostgreSQL server of ``url``."""
+    import asyncpg
+
+    conn = await asyncpg.connect(plain_dsn(url), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+T = TypeVar("T")
+
+
+def from_threads(call: Callable[[], T], count: int = 8) -> list[T]:
+    """What ``call`` returned in each of ``count`` threads started one after another, then joined."""
+    got: list[T] = []
+    threads = [threading.Thread(target=lambda: got.append(call())) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return got
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The one call the worker, the API stream, the CLI and the bot make to turn text into audio.
+"""The one call the worker and the CLI make to turn text into audio (the live API stream checks a
+request once, in ``core.services.speech``, and hands the engine the prepared text).
 
     for chunk in synthesize(engines.get(), "Привет! Как дела?", voice="nova"):
         encoder.feed(chunk.pcm)          # one sentence at a time

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.openapi import operation
+from api.schemas.account import account_fields
 from api.schemas.admin import (
     AdminUser,
     CreateGrant,
@@ -18,10 +19,9 @@ from api.schemas.admin import (
 from api.schemas.common import balance_of, dump
 from api.state import PLATFORM, admin_user
 from api.validation import json_body
-from billing.pricing import minutes_to_seconds
 from core.services import api_keys
 from core.services.ledger_audit import check_ledger
-from core.services.users import create_user, grant_minutes
+from core.services.users import create_user, grant_minutes, minutes_to_seconds
 
 routes = web.RouteTableDef()
 TAGS = ("Admin",)
@@ -63,12 +63,7 @@ async def create_user_handler(request: web.Request) -> web.Response:
     if body.create_api_key:
         secret = (await api_keys.create_key(platform.db, user.id, name=body.api_key_name)).secret
     view = AdminUser(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        telegram_id=user.telegram_id,
-        is_admin=user.is_admin,
-        created_at=user.created_at,
+        **account_fields(user),
         profile=profile,
         balance=balance_of(minutes_to_seconds(body.starting_minutes)),
     )

@@ -16,13 +16,13 @@ from api.schemas.account import (
     Usage,
     UsageQuery,
     UsedInPeriod,
+    account_fields,
 )
 from api.schemas.common import balance_of, dump
-from api.state import PLATFORM, current_user
+from api.state import PLATFORM, caller, current_user
 from api.validation import as_utc, query_params
-from billing import ledger
-from billing.usage import usage_report
 from core.errors import InvalidInput
+from core.services import accounts
 from core.services.quota import storage_usage
 
 routes = web.RouteTableDef()
@@ -32,17 +32,10 @@ TAGS = ("Account",)
 @routes.get("/v1/me")
 @operation("The current user and balance", tags=TAGS, responses={200: Me})
 async def me_handler(request: web.Request) -> web.Response:
-    platform = request.app[PLATFORM]
     user = current_user(request)
-    async with platform.db.read() as session:
-        seconds = await ledger.balance(session, user.id)
+    seconds = await accounts.balance_seconds(request.app[PLATFORM].db, user.id)
     me = Me(
-        id=user.id,
-        name=user.name,
-        email=user.email,
-        telegram_id=user.telegram_id,
-        is_admin=user.is_admin,
-        created_at=user.created_at,
+        **account_fields(user),
         balance=balance_of(seconds),
         preferences=Preferences(language=user.asr_language, voice=user.voice, reply_mode=user.reply_mode),
     )
@@ -67,12 +60,9 @@ async def usage_handler(request: web.Request) -> web.Response:
     until = as_utc(params.until) or now
     if since >= until:
         raise InvalidInput("since must be before until.", field="since")
-    platform = request.app[PLATFORM]
-    async with platform.db.read() as session:
-        report = await usage_report(
-            session, current_user(request).id, since=since, until=until, recent=params.recent
-        )
-    storage = await storage_usage(platform, current_user(request).id)
+    platform, user_id = caller(request)
+    report = await accounts.usage(platform.db, user_id, since=since, until=until, recent=params.recent)
+    storage = await storage_usage(platform, user_id)
     usage = Usage(
         period=Period(since=report.since, until=report.until),
         remaining=balance_of(report.remaining_seconds),
@@ -92,17 +82,6 @@ async def usage_handler(request: web.Request) -> web.Response:
             upload_ttl_hours=platform.settings.upload_ttl_hours,
             retention_days=platform.settings.retention_days,
         ),
-        recent=[
-            LedgerEntryView(
-                kind=e.kind,
-                seconds=e.seconds,
-                channel=e.channel,
-                usage_kind=e.usage_kind,
-                job_id=e.job_id,
-                reason=e.reason,
-                created_at=e.created_at,
-            )
-            for e in report.recent
-        ],
+        recent=[LedgerEntryView.model_validate(e, from_attributes=True) for e in report.recent],
     )
     return web.json_response(dump(usage))

@@ -9,7 +9,8 @@ is a normal job that the request waits for, see ``openai_jobs``); errors come in
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -26,8 +27,8 @@ from api.schemas.openai import (
     TranslationForm,
     TranslationFormSchema,
 )
-from api.state import PLATFORM, catalog, current_user
-from api.validation import json_body, multi_to_dict, validate
+from api.state import PLATFORM, caller, catalog, current_user
+from api.validation import json_body
 from core.services.catalog import OPENAI_TTS_ALIASES, UnknownModel
 from core.services.speech import SpeechRequest
 from core.services.speech_stream import start_stream
@@ -35,40 +36,47 @@ from core.services.transcriptions import TranscriptionRequest, request_transcrip
 
 routes = web.RouteTableDef()
 TAGS = ("OpenAI-compatible",)
+H = TypeVar("H", bound=Callable[..., Any])
 
 
-def _answers(description: str, *, streams: bool) -> dict[int, Body | type[BaseModel] | str]:
+def _audio_operation(
+    summary: str, description: str, form: type[BaseModel], *, streams: bool
+) -> Callable[[H], H]:
+    """What the two audio routes document alike: a multipart form in, the text in OpenAI's response
+    formats out (or as SSE when it ``streams``), errors in OpenAI's shape."""
+    formats = "json / verbose_json; text, srt and vtt come as text/plain"
     text: dict[str, Any] = {"text/plain": {"type": "string"}}
     if streams:
+        formats += "; stream=true as SSE"
         text["text/event-stream"] = {"type": "string"}
-    return {
-        200: Body(
-            "application/json",
-            variants=(OpenAITranscription, OpenAIVerboseTranscription),
-            description=description,
-            alternatives=text,
-        )
-    }
+    answer = Body(
+        "application/json",
+        variants=(OpenAITranscription, OpenAIVerboseTranscription),
+        description=formats,
+        alternatives=text,
+    )
+    return operation(
+        summary,
+        tags=TAGS,
+        description=description,
+        body=Body("multipart/form-data", model=form),
+        responses={200: answer},
+        errors=(400, 402, 413, 429, 503),
+        openai_errors=True,
+    )
 
 
 @routes.post("/v1/audio/transcriptions")
-@operation(
+@_audio_operation(
     "Transcribe audio (OpenAI-compatible)",
-    tags=TAGS,
-    description="Multipart upload; answers when the transcript is ready (or streams it with `stream=true` "
+    "Multipart upload; answers when the transcript is ready (or streams it with `stream=true` "
     "as `transcript.text.delta` / `transcript.text.done` events). `whisper-1` maps to the default model.",
-    body=Body("multipart/form-data", model=TranscriptionFormSchema),
-    responses=_answers(
-        "json / verbose_json; text, srt and vtt come as text/plain; stream=true as SSE", streams=True
-    ),
-    errors=(400, 402, 413, 429, 503),
-    openai_errors=True,
+    TranscriptionFormSchema,
+    streams=True,
 )
 async def openai_transcription_handler(request: web.Request) -> web.StreamResponse:
-    platform = request.app[PLATFORM]
-    user_id = current_user(request).id
-    async with uploaded_form(request, platform, user_id) as (fields, object_key):
-        form = validate(TranscriptionForm, multi_to_dict(fields, TranscriptionForm))
+    platform, user_id = caller(request)
+    async with uploaded_form(request, platform, user_id, TranscriptionForm) as (form, object_key):
         language = form.language or "auto"
         model = await asyncio.to_thread(catalog(request).check_asr_model, form.model, language)
         word_level = "word" in form.timestamp_granularities
@@ -86,23 +94,18 @@ async def openai_transcription_handler(request: web.Request) -> web.StreamRespon
 
 
 @routes.post("/v1/audio/translations")
-@operation(
+@_audio_operation(
     "Translate audio into English (OpenAI-compatible)",
-    tags=TAGS,
-    description="Multipart upload of speech in any language Whisper knows; answers with the English text "
+    "Multipart upload of speech in any language Whisper knows; answers with the English text "
     "when it is ready. A transcription job with `task: translate`, billed like any transcription. "
     "`whisper-1` maps to the default model, which must be a multilingual Whisper model (others: 400 "
     "`unsupported_task`).",
-    body=Body("multipart/form-data", model=TranslationFormSchema),
-    responses=_answers("json / verbose_json; text, srt and vtt come as text/plain", streams=False),
-    errors=(400, 402, 413, 429, 503),
-    openai_errors=True,
+    TranslationFormSchema,
+    streams=False,
 )
 async def openai_translation_handler(request: web.Request) -> web.StreamResponse:
-    platform = request.app[PLATFORM]
-    user_id = current_user(request).id
-    async with uploaded_form(request, platform, user_id) as (fields, object_key):
-        form = validate(TranslationForm, multi_to_dict(fields, TranslationForm))
+    platform, user_id = caller(request)
+    async with uploaded_form(request, platform, user_id, TranslationForm) as (form, object_key):
         model = await asyncio.to_thread(catalog(request).check_asr_model, form.model, "auto", "translate")
         options: dict[str, Any] = {"prompt": form.prompt} if form.prompt else {}
         job = await request_transcription(

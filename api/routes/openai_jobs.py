@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import TypeVar
 
 from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDict
+from pydantic import BaseModel
 
 from api.schemas.common import dump
 from api.schemas.openai import (
@@ -24,13 +26,11 @@ from api.schemas.openai import (
     OpenAIWord,
 )
 from api.sse import EventStream
-from core.db.models import TranscriptionJob
+from api.validation import multi_to_dict, validate
 from core.errors import InvalidInput, NagovoriError, ServiceUnavailable
-from core.events import Event, job_channel
-from core.jobs.states import is_terminal
 from core.platform import Platform
-from core.services import subtitles, uploads
-from core.services.transcriptions import get_transcription, require_some_minutes
+from core.services import job_feed, subtitles, uploads
+from core.services.transcriptions import TranscriptionJob, require_some_minutes
 
 CHUNK = 256 * 1024
 HEAD_BYTES = 16  # what core.audio needs to recognize a container
@@ -43,18 +43,19 @@ INPUT_ERRORS = (
     "unsupported_language",
     "invalid_option",
 )
+F = TypeVar("F", bound=BaseModel)
 
 
 @contextlib.asynccontextmanager
 async def uploaded_form(
-    request: web.Request, platform: Platform, user_id: str
-) -> AsyncIterator[tuple[MultiDict[str], str]]:
-    """The form (``read_form``) for the block that turns it into a job: when the block refuses the
-    request (a bad field, an unknown model, too little balance for this audio), the stored file
-    is deleted again."""
+    request: web.Request, platform: Platform, user_id: str, model: type[F]
+) -> AsyncIterator[tuple[F, str]]:
+    """The form (``read_form``) validated as ``model``, for the block that turns it into a job:
+    when the form or the block refuses the request (a bad field, an unknown model, too little
+    balance for this audio), the stored file is deleted again."""
     fields, object_key = await read_form(request, platform, user_id)
     try:
-        yield fields, object_key
+        yield validate(model, multi_to_dict(fields, model)), object_key
     except BaseException:
         await asyncio.shield(uploads.discard(platform, user_id, object_key))  # kept if a job uses it
         raise
@@ -135,30 +136,7 @@ async def _chunks(part: BodyPartReader, head: bytes = b"") -> AsyncIterator[byte
 
 async def wait_for_job(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
     """Until the job finishes: woken by its live events, re-reading the database now and then."""
-    async with platform.events.subscribe(job_channel(job_id)) as events:
-        inbox: asyncio.Queue[Event] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(events, inbox))
-        try:
-            while True:
-                job = await get_transcription(platform, user_id, job_id)
-                if is_terminal(job.status):
-                    return job
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_terminal_event(inbox), timeout=POLL_SECONDS)
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
-
-
-async def _pump(events: AsyncIterator[Event], inbox: asyncio.Queue[Event]) -> None:
-    async for event in events:
-        inbox.put_nowait(event)
-
-
-async def _terminal_event(inbox: asyncio.Queue[Event]) -> None:
-    while (await inbox.get()).get("type") not in ("done", "error", "status"):
-        pass
+    return await job_feed.finished(platform, user_id, job_id, quiet_seconds=POLL_SECONDS)
 
 
 def _failure(job: TranscriptionJob) -> NagovoriError:
@@ -222,40 +200,34 @@ async def stream_transcript(
 ) -> web.StreamResponse:
     """OpenAI's streaming: data-only SSE events, deltas that concatenate to the text, then done."""
     stream = EventStream(request, named=False)
-    sent: list[str] = []
-    async with platform.events.subscribe(job_channel(job_id)) as events:
-        inbox: asyncio.Queue[Event] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(events, inbox))
+    sent = False
+    feed = job_feed.follow(platform, user_id, job_id, quiet_seconds=POLL_SECONDS)
+    async with contextlib.aclosing(feed):
+        await anext(feed)  # subscribed before the stream opens: the first snapshot says nothing new
         try:
             await stream.open()
-            job = await get_transcription(platform, user_id, job_id)
-            while not is_terminal(job.status):
-                try:
-                    event = await asyncio.wait_for(inbox.get(), timeout=POLL_SECONDS)
-                except TimeoutError:
-                    event = {"type": "status"}
-                if event.get("type") == "token" and str(event.get("text", "")).strip():
-                    delta = (" " if sent else "") + str(event["text"]).strip()
-                    sent.append(delta)
+            async for item in feed:
+                if isinstance(item, job_feed.Tokens) and item.text.strip():
+                    delta = (" " if sent else "") + item.text.strip()
+                    sent = True
                     await stream.send(None, {"type": "transcript.text.delta", "delta": delta})
-                elif event.get("type") in ("status", "done", "error"):
-                    job = await get_transcription(platform, user_id, job_id)
-            if job.status == "completed":
-                text = job.transcript_text or ""
-                if not sent and text:
-                    await stream.send(None, {"type": "transcript.text.delta", "delta": text})
-                await stream.send(None, {"type": "transcript.text.done", "text": text})
-            else:
-                error = _failure(job)
-                await stream.send(
-                    None, {"error": {"message": error.message, "type": "server_error", "code": error.code}}
-                )
+                elif isinstance(item, job_feed.End):
+                    await _send_end(stream, item.job, sent_deltas=sent)
         except ConnectionResetError:
             return stream.response
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
     with contextlib.suppress(ConnectionResetError):
         await stream.close()
     return stream.response
+
+
+async def _send_end(stream: EventStream, job: TranscriptionJob, *, sent_deltas: bool) -> None:
+    if job.status == "completed":
+        text = job.transcript_text or ""
+        if not sent_deltas and text:
+            await stream.send(None, {"type": "transcript.text.delta", "delta": text})
+        await stream.send(None, {"type": "transcript.text.done", "text": text})
+    else:
+        error = _failure(job)
+        await stream.send(
+            None, {"error": {"message": error.message, "type": "server_error", "code": error.code}}
+        )

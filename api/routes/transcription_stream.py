@@ -11,15 +11,14 @@ Events (each an ``event:`` line and one JSON ``data:`` line):
 * ``done`` — the job finished (completed, failed or cancelled): the final job with the whole
   transcript. The stream ends after it.
 
-Live events are best effort (they are not stored), so the stream also re-reads the job whenever it
-has been quiet for a while, and sends a comment line to keep proxies from closing it.
+The events come from the job's feed (``core.services.job_feed``), which re-reads the job whenever
+its live events (best effort, not stored) have been quiet for a while; a re-read that shows no
+change goes out as a comment line, which keeps proxies from closing the stream.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -29,11 +28,8 @@ from api.schemas.common import dump
 from api.schemas.transcriptions import transcription_view
 from api.sse import EventStream
 from api.state import PLATFORM, current_user
-from core.db.models import TranscriptionJob
-from core.events import Event, job_channel
-from core.jobs.states import is_terminal
-from core.platform import Platform
-from core.services.transcriptions import get_transcription
+from core.services import job_feed
+from core.services.transcriptions import TranscriptionJob
 
 routes = web.RouteTableDef()
 
@@ -50,74 +46,47 @@ QUIET_SECONDS = 10.0
     errors=(404,),
 )
 async def transcription_stream_handler(request: web.Request) -> web.StreamResponse:
-    platform = request.app[PLATFORM]
-    user_id = current_user(request).id
     job_id = request.match_info["id"]
-    await get_transcription(platform, user_id, job_id)  # 404 before the stream opens
+    feed = job_feed.follow(
+        request.app[PLATFORM], current_user(request).id, job_id, quiet_seconds=QUIET_SECONDS
+    )
     stream = EventStream(request)
-    async with platform.events.subscribe(job_channel(job_id)) as events:
-        inbox: asyncio.Queue[Event] = asyncio.Queue()
-        pump = asyncio.create_task(_pump(events, inbox))
+    async with contextlib.aclosing(feed):
+        first = await anext(feed)  # 404 before the stream opens
         try:
             await stream.open()
-            await _follow(platform, user_id, job_id, stream, inbox)
+            shown = await _send(stream, job_id, first, {})
+            async for item in feed:
+                shown = await _send(stream, job_id, item, shown)
         except ConnectionResetError:
             pass  # the client left
-        finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
     with contextlib.suppress(ConnectionResetError):
         await stream.close()
     return stream.response
 
 
-async def _pump(events: AsyncIterator[Event], inbox: asyncio.Queue[Event]) -> None:
-    """Move live events into a queue: waiting on the queue can time out without closing the source."""
-    async for event in events:
-        inbox.put_nowait(event)
-
-
-async def _follow(
-    platform: Platform, user_id: str, job_id: str, stream: EventStream, inbox: asyncio.Queue[Event]
-) -> None:
-    job = await get_transcription(platform, user_id, job_id)
-    snapshot = dump(transcription_view(job))
-    await stream.send("update", snapshot)
-    if is_terminal(job.status):
-        await _finish(stream, job)
-        return
-    while True:
-        try:
-            event = await asyncio.wait_for(inbox.get(), timeout=QUIET_SECONDS)
-        except TimeoutError:
-            job = await get_transcription(platform, user_id, job_id)
-            fresh = dump(transcription_view(job))
-            if is_terminal(job.status):
-                await _finish(stream, job)
-                return
-            if fresh != snapshot:
-                snapshot = fresh
-                await stream.send("update", snapshot)
-            else:
-                await stream.comment("keep-alive")
-            continue
-        kind = event.get("type")
-        if kind == "token":
-            for token in _tokens(event):
-                await stream.send("token", token)
-        elif kind == "progress":
-            progress = float(event.get("progress", snapshot["progress"]))
-            if progress != snapshot["progress"]:
-                snapshot = {**snapshot, "progress": progress}
-                await stream.send("update", snapshot)
-        elif kind in ("status", "done", "error"):
-            job = await get_transcription(platform, user_id, job_id)
-            if is_terminal(job.status):
-                await _finish(stream, job)
-                return
-            snapshot = dump(transcription_view(job))
-            await stream.send("update", snapshot)
+async def _send(
+    stream: EventStream, job_id: str, item: job_feed.FeedItem, shown: dict[str, Any]
+) -> dict[str, Any]:
+    """One item of the feed as SSE events; returns the job as the client now knows it. A quiet
+    re-read that shows no change becomes a keep-alive comment."""
+    if isinstance(item, job_feed.End):
+        await _finish(stream, item.job)
+    elif isinstance(item, job_feed.Tokens):
+        for token in _tokens(job_id, item):
+            await stream.send("token", token)
+    elif isinstance(item, job_feed.Progress):
+        if item.progress != shown.get("progress"):
+            shown = {**shown, "progress": item.progress}
+            await stream.send("update", shown)
+    else:
+        fresh = dump(transcription_view(item.job))
+        if item.quiet and fresh == shown:
+            await stream.comment("keep-alive")
+        else:
+            shown = fresh
+            await stream.send("update", shown)
+    return shown
 
 
 async def _finish(stream: EventStream, job: TranscriptionJob) -> None:
@@ -127,13 +96,13 @@ async def _finish(stream: EventStream, job: TranscriptionJob) -> None:
     await stream.send("done", final)
 
 
-def _tokens(event: Event) -> list[dict[str, Any]]:
+def _tokens(job_id: str, segment: job_feed.Tokens) -> list[dict[str, Any]]:
     """One ``token`` per word of a recognized segment, with the segment's time span (and speaker)."""
-    common: dict[str, Any] = {"job_id": event.get("job_id")}
-    if "start" in event:
-        common["segment_start"] = event["start"]
-    if "end" in event:
-        common["segment_end"] = event["end"]
-    if event.get("speaker"):
-        common["speaker"] = event["speaker"]
-    return [{**common, "text": word} for word in str(event.get("text", "")).split()]
+    common: dict[str, Any] = {"job_id": job_id}
+    if segment.start is not None:
+        common["segment_start"] = segment.start
+    if segment.end is not None:
+        common["segment_end"] = segment.end
+    if segment.speaker:
+        common["speaker"] = segment.speaker
+    return [{**common, "text": word} for word in segment.text.split()]

@@ -18,9 +18,8 @@ from api.schemas.transcriptions import (
     TranscriptionList,
     transcription_view,
 )
-from api.state import PLATFORM, catalog, current_user
+from api.state import PLATFORM, caller, catalog, current_user
 from api.validation import as_utc, json_body, query_params
-from core.events import job_channel
 from core.services import eta, subtitles
 from core.services.transcriptions import (
     TranscriptionRequest,
@@ -121,8 +120,8 @@ async def get_transcription_handler(request: web.Request) -> web.Response:
     errors=(404,),
 )
 async def transcription_eta_handler(request: web.Request) -> web.Response:
-    platform = request.app[PLATFORM]
-    job = await get_transcription(platform, current_user(request).id, request.match_info["id"])
+    platform, user_id = caller(request)
+    job = await get_transcription(platform, user_id, request.match_info["id"])
     found = await eta.estimate(platform, job)
     return web.json_response(dump(TranscriptionEta.model_validate(found, from_attributes=True)))
 
@@ -166,12 +165,7 @@ async def transcription_subtitles_handler(request: web.Request) -> web.Response:
     errors=(404, 409),
 )
 async def cancel_transcription_handler(request: web.Request) -> web.Response:
-    platform = request.app[PLATFORM]
-    job = await cancel_job(platform, current_user(request).id, request.match_info["id"])
-    # Live subscribers (SSE) learn it at once; the worker notices at its next heartbeat.
-    await platform.events.publish(
-        job_channel(job.id), {"job_id": job.id, "type": "status", "status": job.status}
-    )
+    job = await cancel_job(request.app[PLATFORM], current_user(request).id, request.match_info["id"])
     return web.json_response(dump(transcription_view(job)))
 
 

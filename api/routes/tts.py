@@ -21,7 +21,7 @@ from api.schemas.tts import (
     VoiceList,
     speech_view,
 )
-from api.state import PLATFORM, catalog, current_user
+from api.state import PLATFORM, caller, catalog, current_user
 from api.validation import json_body, query_params
 from core.audio.encode import CONTENT_TYPES
 from core.errors import AudioExpired, Conflict
@@ -96,8 +96,8 @@ async def get_speech_handler(request: web.Request) -> web.Response:
     errors=(404, 409, 410),
 )
 async def download_speech_handler(request: web.Request) -> web.Response:
-    platform = request.app[PLATFORM]
-    job = await get_speech(platform, current_user(request).id, request.match_info["id"])
+    platform, user_id = caller(request)
+    job = await get_speech(platform, user_id, request.match_info["id"])
     if job.audio_expired_at is not None:
         raise AudioExpired(
             f"The audio of this job was deleted after {platform.settings.retention_days:g} days; "

@@ -37,11 +37,4 @@ async def presign_handler(request: web.Request) -> web.Response:
         size_bytes=body.size_bytes,
         content_sha256=body.content_sha256,
     )
-    answer = PresignResponse(
-        bucket=presigned.bucket,
-        object_key=presigned.object_key,
-        upload_url=presigned.upload_url,
-        expires_at=presigned.expires_at,
-        already_uploaded=presigned.already_uploaded,
-    )
-    return web.json_response(dump(answer))
+    return web.json_response(dump(PresignResponse.model_validate(presigned, from_attributes=True)))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Balance, Name, QueryParams, RequestBody, Timestamp
-from core.db.models import ApiKey
+from core.services.accounts import User
+from core.services.api_keys import ApiKey
 
 
 class Preferences(BaseModel):
@@ -16,13 +18,23 @@ class Preferences(BaseModel):
     reply_mode: str
 
 
-class Me(BaseModel):
+class Account(BaseModel):
+    """Who an account is: what ``GET /v1/me`` and the administrators' views of a user start with."""
+
     id: str
     name: str | None
     email: str | None
     telegram_id: int | None
     is_admin: bool
     created_at: Timestamp
+
+
+def account_fields(user: User) -> dict[str, Any]:
+    """The ``Account`` fields of a user, for a view that adds its own."""
+    return Account.model_validate(user, from_attributes=True).model_dump()
+
+
+class Me(Account):
     balance: Balance
     preferences: Preferences
 
@@ -100,11 +112,4 @@ class ApiKeyList(BaseModel):
 
 
 def key_view(key: ApiKey) -> ApiKeyView:
-    return ApiKeyView(
-        id=key.id,
-        name=key.name,
-        prefix=key.prefix,
-        created_at=key.created_at,
-        last_used_at=key.last_used_at,
-        revoked_at=key.revoked_at,
-    )
+    return ApiKeyView.model_validate(key, from_attributes=True)

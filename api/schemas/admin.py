@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import Balance, Name, RequestBody, Timestamp
+from api.schemas.account import Account
+from api.schemas.common import Balance, Name, RequestBody
 
 
 class CreateUser(RequestBody):
@@ -26,13 +27,7 @@ class CreateUser(RequestBody):
     api_key_name: Name = Field("default", min_length=1, max_length=100)
 
 
-class AdminUser(BaseModel):
-    id: str
-    name: str | None
-    email: str | None
-    telegram_id: int | None
-    is_admin: bool
-    created_at: Timestamp
+class AdminUser(Account):
     profile: dict[str, str]
     balance: Balance
 

@@ -8,6 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from core.services.speech import SpeechJob
+from core.services.transcriptions import TranscriptionJob
+
 # Aware UTC datetimes as ISO 8601 with an explicit offset ("2025-01-31T12:00:00.123456+00:00").
 Timestamp = Annotated[
     datetime,
@@ -81,6 +84,22 @@ class Balance(BaseModel):
 
 def balance_of(seconds: int) -> Balance:
     return Balance(seconds=seconds, minutes=round(seconds / 60, 2))
+
+
+def job_fields(job: TranscriptionJob | SpeechJob) -> dict[str, Any]:
+    """What every view of a job shows of the job itself: id, state, progress, whether its audio
+    expired, its error and its times (each view adds what its kind of job has)."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "progress": round(job.progress or 0.0, 4),
+        "audio_expired": job.audio_expired_at is not None,
+        "error_code": job.error_code,
+        "error_message": job.error_message,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "completed_at": job.completed_at,
+    }
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

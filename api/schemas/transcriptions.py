@@ -7,9 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.schemas.common import QueryParams, RequestBody, Timestamp
-from core.db.models import TranscriptionJob
-from core.services.transcriptions import truncation_notice
+from api.schemas.common import QueryParams, RequestBody, Timestamp, job_fields
+from core.services.transcriptions import TranscriptionJob, truncation_notice
 
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
 Preset = Literal["default", "verbatim", "remove_fillers", "concise"]
@@ -165,9 +164,7 @@ class SubtitlesQuery(QueryParams):
 def transcription_view(job: TranscriptionJob) -> Transcription:
     options: dict[str, Any] = job.options or {}
     return Transcription(
-        id=job.id,
-        status=job.status,
-        progress=round(job.progress or 0.0, 4),
+        **job_fields(job),
         filename=job.filename,
         content_type=job.content_type,
         size_bytes=job.size_bytes,
@@ -186,10 +183,4 @@ def transcription_view(job: TranscriptionJob) -> Transcription:
         billed_seconds=job.billed_seconds,
         truncated=bool(job.truncated),
         notice=truncation_notice(job.duration_seconds) if job.truncated else None,
-        audio_expired=job.audio_expired_at is not None,
-        error_code=job.error_code,
-        error_message=job.error_message,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        completed_at=job.completed_at,
     )

@@ -6,9 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import QueryParams, RequestBody, Timestamp
-from core.db.models import SpeechJob
-from core.services.speech import speech_notice
+from api.schemas.common import QueryParams, RequestBody, Timestamp, job_fields
+from core.services.speech import SpeechJob, speech_notice
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
@@ -103,9 +102,7 @@ class DownloadLink(BaseModel):
 
 def speech_view(job: SpeechJob) -> SpeechJobView:
     return SpeechJobView(
-        id=job.id,
-        status=job.status,
-        progress=round(job.progress or 0.0, 4),
+        **job_fields(job),
         text=job.text or "",
         voice=job.voice or "alloy",
         format=job.audio_format or "mp3",
@@ -116,10 +113,4 @@ def speech_view(job: SpeechJob) -> SpeechJobView:
         billed_seconds=job.billed_seconds,
         truncated=bool(job.truncated),
         notice=speech_notice(job),
-        audio_expired=job.audio_expired_at is not None,
-        error_code=job.error_code,
-        error_message=job.error_message,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        completed_at=job.completed_at,
     )

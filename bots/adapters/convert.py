@@ -35,6 +35,13 @@ def sender(user: Any) -> Sender | None:
     )
 
 
+def query_sender(query: Any) -> Sender:
+    """Who sent a callback or pre-checkout query (Telegram always says)."""
+    user = sender(query.from_user)
+    assert user is not None
+    return user
+
+
 def media(message: Any) -> Media | None:
     for kind in MEDIA_KINDS:
         item = getattr(message, kind, None)
@@ -81,12 +88,10 @@ def message(obj: Any, update_id: int, *, depth: int = 0) -> Message:
 
 def callback(query: Any, update_id: int) -> Callback:
     origin = getattr(query, "message", None)
-    user = sender(query.from_user)
-    assert user is not None
     return Callback(
         update_id=update_id,
         id=str(query.id),
-        sender=user,
+        sender=query_sender(query),
         data=query.data or "",
         chat_id=int(origin.chat.id) if origin is not None else None,
         message_id=int(origin.message_id) if origin is not None else None,
@@ -95,12 +100,10 @@ def callback(query: Any, update_id: int) -> Callback:
 
 
 def pre_checkout(query: Any, update_id: int) -> PreCheckout:
-    user = sender(query.from_user)
-    assert user is not None
     return PreCheckout(
         update_id=update_id,
         id=str(query.id),
-        sender=user,
+        sender=query_sender(query),
         currency=query.currency,
         total_amount=int(query.total_amount),
         payload=query.invoice_payload,

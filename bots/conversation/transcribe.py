@@ -91,7 +91,9 @@ async def transcribe_media(turn: Turn, media: Media, *, reply_to: int, payer: Us
         answer = explain_error(exc, turn.lang)
         await deps.messenger.edit_text(turn.chat_id, status_id, answer.text, buttons=answer.buttons)
         return
-    deps.watcher.watch(job.id, StatusMessage(turn.chat_id, status_id, turn.lang), expected_seconds=seconds)
+    deps.watcher.watch(
+        job.id, job.user_id, StatusMessage(turn.chat_id, status_id, turn.lang), expected_seconds=seconds
+    )
 
 
 def media_of(message: Message | None) -> Media | None:

@@ -1,9 +1,10 @@
 """Running one job attempt: claim, process, then complete, fail (refund) or retry.
 
-Errors are sorted in one place. A domain error (bad audio, unsupported language, missing model)
-fails the job at once with its message and releases the hold. Anything else is treated as
-transient: the job goes back to the queue and Dramatiq retries the message with backoff, until
-``JOB_MAX_ATTEMPTS`` attempts have been made; then the job fails and is refunded.
+Errors are sorted in one place. A domain error (``core.errors.DomainError``: bad audio, unsupported
+language, missing model — ours, the ledger's or an engine's) fails the job at once with its message
+and releases the hold. Anything else (``ServiceUnavailable`` too) is treated as transient: the job
+goes back to the queue and Dramatiq retries the message with backoff, until ``JOB_MAX_ATTEMPTS``
+attempts have been made; then the job fails and is refunded.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
-from core.errors import NagovoriError, RetryLater, ServiceUnavailable
+from core.errors import DomainError, RetryLater, ServiceUnavailable, public_message
 from core.events import job_channel
 from core.jobs import lifecycle
 from core.jobs.lifecycle import Claim
@@ -36,13 +37,9 @@ class Outcome:
 Processor = Callable[[WorkerRuntime, Claim, ProgressReporter], Awaitable[Outcome]]
 
 
-def is_permanent(exc: BaseException) -> bool:
-    """Domain errors (ours or the engines', which share the ``code``/``message`` shape) are final."""
-    if isinstance(exc, ServiceUnavailable):
-        return False
-    if isinstance(exc, NagovoriError):
-        return True
-    return isinstance(getattr(exc, "code", None), str) and isinstance(getattr(exc, "message", None), str)
+def is_permanent(exc: BaseException) -> TypeGuard[DomainError]:
+    """Domain errors (ours, the ledger's or the engines') are final; a dependency that is down is not."""
+    return isinstance(exc, DomainError) and not isinstance(exc, ServiceUnavailable)
 
 
 async def execute(rt: WorkerRuntime, job_id: str, process: Processor) -> None:
@@ -83,7 +80,7 @@ async def _handle_failure(rt: WorkerRuntime, claim: Claim, exc: Exception) -> No
     platform = rt.platform
     settings = platform.settings
     if is_permanent(exc):
-        code, message = str(getattr(exc, "code", "error")), _public_message(exc)
+        code, message = exc.code, public_message(exc)
     elif claim.attempt >= settings.job_max_attempts:
         log.error("job %s failed on its last attempt", claim.job_id, exc_info=exc)
         code, message = (
@@ -109,14 +106,3 @@ async def _handle_failure(rt: WorkerRuntime, claim: Claim, exc: Exception) -> No
             job_channel(claim.job_id),
             {"job_id": claim.job_id, "type": "error", "status": "failed", "code": code, "message": message},
         )
-
-
-def _public_message(exc: Exception) -> str:
-    """The message stored on the job, which its owner reads. An engine's own message can name
-    server paths (a missing model's folder): those go to the log, the job gets the error's
-    generic message."""
-    message = str(getattr(exc, "message", exc))
-    if isinstance(exc, NagovoriError) or not ("/" in message or "\\" in message):
-        return message
-    log.warning("%s: %s", getattr(exc, "code", "error"), message)
-    return str(getattr(type(exc), "default_message", "The engine failed; your minutes were returned."))

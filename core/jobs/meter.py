@@ -11,12 +11,16 @@ seconds actually processed, which the hold covers. Nothing is ever done on credi
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from billing.pricing import round_up
 from core.db.database import Database
 from core.jobs import lifecycle
 from core.jobs.lifecycle import Claim
 from core.jobs.progress import JobAbandoned
+
+if TYPE_CHECKING:
+    from core.platform import Platform
 
 MIN_STEP_SECONDS = 30
 MAX_STEP_SECONDS = 600
@@ -43,6 +47,18 @@ class Meter:
         self.held_seconds = held_seconds
         self.exhausted = False  # the balance could not cover the next step
         self.cut_at: float | None = None  # set by the caller when it stopped at the paid limit
+
+    @classmethod
+    def in_worker(cls, platform: Platform, claim: Claim, *, held_seconds: int) -> Meter:
+        """The meter of a worker's attempt, whose engine thread calls ``cover``: it keeps the
+        running loop, so call this on the worker's loop."""
+        return cls(
+            platform.db,
+            claim,
+            held_seconds=held_seconds,
+            quantum=platform.settings.billing_quantum_seconds,
+            loop=asyncio.get_running_loop(),
+        )
 
     @property
     def paid_seconds(self) -> int:

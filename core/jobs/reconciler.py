@@ -23,9 +23,10 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
 from core.db.models import Job, SpeechJob
@@ -52,7 +53,8 @@ class ReconcileReport:
 
 
 async def reconcile(platform: Platform, *, stale_after: timedelta | None = None) -> ReconcileReport:
-    """One pass; returns what it did."""
+    """One pass of every sweep, in this order; returns what it did. The queue messages the sweeps
+    ask for are sent together at the end."""
     settings = platform.settings
     if stale_after is None:
         stale_after = timedelta(seconds=settings.job_stale_seconds)
@@ -60,69 +62,125 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
     cutoff = now - stale_after
     report = ReconcileReport()
     sends: list[tuple[str, str]] = []
-    streams: list[tuple[Claim, dict[str, object]]] = []
     # Job rows only in this transaction; user locks are taken in their own (see lifecycle's lock order).
     async with platform.db.write() as session:
-        silent = (
-            await session.scalars(
-                select(Job).where(Job.status == JobStatus.PROCESSING, Job.heartbeat_at < cutoff)
-            )
-        ).all()
-        for job in silent:
-            if (job.options or {}).get("stream"):
-                # Take the stream over (a new attempt) so that, should it be alive after all, its
-                # process learns at its next heartbeat that the job is no longer its own.
-                took = await session.execute(
-                    update(Job)
-                    .where(
-                        Job.id == job.id,
-                        Job.status == JobStatus.PROCESSING,
-                        Job.attempts == job.attempts,
-                        Job.heartbeat_at < cutoff,
-                    )
-                    .values(attempts=Job.attempts + 1, heartbeat_at=now)
-                    .execution_options(synchronize_session=False)
+        silent = await _take_back_silent_jobs(session, settings.job_max_attempts, cutoff, now, report)
+        sends += silent.sends
+        sends += await _resend_lost_messages(session, cutoff, now, report)
+    sends += await _fail_exhausted_jobs(platform, silent.exhausted)
+    sends += await _settle_interrupted_streams(platform, silent.streams, report)
+    sends += await _admit_waiting_jobs(platform, report)
+    sends += await _redeliver_results(platform, cutoff, report)
+    await platform.queue.send_all(sends)
+    return report
+
+
+@dataclass
+class _SilentJobs:
+    """What the lost-worker sweep decided inside the transaction, for the steps after it."""
+
+    sends: list[tuple[str, str]] = field(default_factory=list)  # the re-queued jobs' messages
+    exhausted: list[str] = field(default_factory=list)  # out of attempts: to fail and refund
+    streams: list[tuple[Claim, dict[str, object]]] = field(default_factory=list)  # taken-over streams
+
+
+async def _take_back_silent_jobs(
+    session: AsyncSession, max_attempts: int, cutoff: datetime, now: datetime, report: ReconcileReport
+) -> _SilentJobs:
+    """Lost workers: a processing job whose heartbeat stopped before ``cutoff`` goes back to the
+    queue, or, out of attempts, is marked to fail; a live stream is taken over (a new attempt) to
+    be settled, never re-queued."""
+    found = _SilentJobs()
+    silent = (
+        await session.scalars(
+            select(Job).where(Job.status == JobStatus.PROCESSING, Job.heartbeat_at < cutoff)
+        )
+    ).all()
+    for job in silent:
+        if (job.options or {}).get("stream"):
+            # Take the stream over (a new attempt) so that, should it be alive after all, its
+            # process learns at its next heartbeat that the job is no longer its own.
+            took = await session.execute(
+                update(Job)
+                .where(
+                    Job.id == job.id,
+                    Job.status == JobStatus.PROCESSING,
+                    Job.attempts == job.attempts,
+                    Job.heartbeat_at < cutoff,
                 )
-                if took.rowcount == 1:  # type: ignore[attr-defined]
-                    streams.append((Claim(job.id, job.user_id, job.attempts + 1), dict(job.options or {})))
-                continue
-            if job.attempts >= settings.job_max_attempts:
-                report.failed.append(job.id)
-                continue
-            await session.execute(
-                update(Job)
-                .where(Job.id == job.id, Job.status == JobStatus.PROCESSING, Job.attempts == job.attempts)
-                .values(status=JobStatus.QUEUED, heartbeat_at=None, dispatched_at=now)
+                .values(attempts=Job.attempts + 1, heartbeat_at=now)
                 .execution_options(synchronize_session=False)
             )
-            report.requeued.append(job.id)
-            sends.append((job.kind, job.id))
-        lost = (
-            await session.execute(
-                select(Job.id, Job.kind).where(Job.status == JobStatus.QUEUED, Job.dispatched_at < cutoff)
-            )
-        ).all()
-        for job_id, kind in lost:
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
-                .values(dispatched_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            report.resent.append(job_id)
-            sends.append((kind, job_id))
-    for job_id in report.failed:
+            if took.rowcount == 1:  # type: ignore[attr-defined]
+                found.streams.append((Claim(job.id, job.user_id, job.attempts + 1), dict(job.options or {})))
+            continue
+        if job.attempts >= max_attempts:
+            report.failed.append(job.id)
+            found.exhausted.append(job.id)
+            continue
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.status == JobStatus.PROCESSING, Job.attempts == job.attempts)
+            .values(status=JobStatus.QUEUED, heartbeat_at=None, dispatched_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        report.requeued.append(job.id)
+        found.sends.append((job.kind, job.id))
+    return found
+
+
+async def _resend_lost_messages(
+    session: AsyncSession, cutoff: datetime, now: datetime, report: ReconcileReport
+) -> list[tuple[str, str]]:
+    """Lost messages: a job dispatched before ``cutoff`` and still queued gets its message again
+    (a duplicate is harmless: claims are conditional)."""
+    lost = (
+        await session.execute(
+            select(Job.id, Job.kind).where(Job.status == JobStatus.QUEUED, Job.dispatched_at < cutoff)
+        )
+    ).all()
+    sends: list[tuple[str, str]] = []
+    for job_id, kind in lost:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+            .values(dispatched_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        report.resent.append(job_id)
+        sends.append((kind, job_id))
+    return sends
+
+
+async def _fail_exhausted_jobs(platform: Platform, job_ids: list[str]) -> list[tuple[str, str]]:
+    """Jobs interrupted on every attempt fail (``worker_lost``) and their holds are released."""
+    sends: list[tuple[str, str]] = []
+    for job_id in job_ids:
         more = await lifecycle.fail(
             platform.db,
             job_id,
             code="worker_lost",
             message="The job was interrupted too many times and could not finish; "
             "your minutes were returned.",
-            max_active=settings.max_active_jobs,
+            max_active=platform.settings.max_active_jobs,
         )
         sends.extend(more or [])
+    return sends
+
+
+async def _settle_interrupted_streams(
+    platform: Platform, streams: list[tuple[Claim, dict[str, object]]], report: ReconcileReport
+) -> list[tuple[str, str]]:
+    """Stale live streams: each taken-over stream is settled for what it sent (``_settle_stream``)."""
+    sends: list[tuple[str, str]] = []
     for claim, options in streams:
         sends.extend(await _settle_stream(platform, claim, options, report))
+    return sends
+
+
+async def _admit_waiting_jobs(platform: Platform, report: ReconcileReport) -> list[tuple[str, str]]:
+    """Admission: users with jobs waiting undispatched get them dispatched as far as their free
+    ``MAX_ACTIVE_JOBS`` slots allow (each user in a transaction of their own)."""
     async with platform.db.read() as session:
         waiting_users = (
             await session.scalars(
@@ -131,6 +189,21 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
                 .distinct()
             )
         ).all()
+    sends: list[tuple[str, str]] = []
+    for user_id in waiting_users:
+        async with platform.db.write() as session:
+            admitted = await admit(session, user_id, max_active=platform.settings.max_active_jobs)
+        report.admitted.extend(job_id for _, job_id in admitted)
+        sends.extend(admitted)
+    return sends
+
+
+async def _redeliver_results(
+    platform: Platform, cutoff: datetime, report: ReconcileReport
+) -> list[tuple[str, str]]:
+    """Redelivery: a job finished before ``cutoff`` with somewhere to deliver to and not delivered
+    yet gets its ``deliver`` step again."""
+    async with platform.db.read() as session:
         undelivered = (
             await session.scalars(
                 select(Job.id).where(
@@ -141,15 +214,8 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
                 )
             )
         ).all()
-    for user_id in waiting_users:
-        async with platform.db.write() as session:
-            admitted = await admit(session, user_id, max_active=settings.max_active_jobs)
-        report.admitted.extend(job_id for _, job_id in admitted)
-        sends.extend(admitted)
     report.redelivered.extend(undelivered)
-    sends.extend(("deliver", job_id) for job_id in undelivered)
-    await platform.queue.send_all(sends)
-    return report
+    return [("deliver", job_id) for job_id in undelivered]
 
 
 async def _settle_stream(

@@ -29,13 +29,7 @@ async def process_speech(rt: WorkerRuntime, claim: Claim, reporter: ProgressRepo
     engine = await asyncio.to_thread(rt.tts.get, (job.options or {}).get("engine"))
     fmt = job.audio_format or "mp3"
     text = job.text
-    meter = Meter(
-        rt.platform.db,
-        claim,
-        held_seconds=job.hold_seconds,
-        quantum=rt.platform.settings.billing_quantum_seconds,
-        loop=asyncio.get_running_loop(),
-    )
+    meter = Meter.in_worker(rt.platform, claim, held_seconds=job.hold_seconds)
 
     def render() -> tuple[bytes, float]:
         parts: list[bytes] = []

@@ -69,13 +69,7 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
         labels = tuple(opts.get("speaker_labels") or ("Speaker 1", "Speaker 2"))
 
         decoded: list[int] = []  # samples of each complete pass over the file
-        meter = Meter(
-            rt.platform.db,
-            claim,
-            held_seconds=job.hold_seconds,
-            quantum=rt.platform.settings.billing_quantum_seconds,
-            loop=asyncio.get_running_loop(),
-        )
+        meter = Meter.in_worker(rt.platform, claim, held_seconds=job.hold_seconds)
 
         def open_audio(mode: Literal["mix", "split"]) -> Iterable[np.ndarray]:
             paid = _metered(decode_pcm(path, channels=mode), meter, rt.platform.settings)

@@ -1,4 +1,6 @@
-"""API keys: ``nag_`` + a random secret, shown once; only its SHA-256 is stored."""
+"""API keys: ``nag_`` + a random secret, shown once; only its SHA-256 is stored.
+
+The edges get ``ApiKey`` rows from here (to read, never to write)."""
 
 from __future__ import annotations
 

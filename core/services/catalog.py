@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, UnknownModel, UnsupportedLanguage, UnsupportedTask
 from core.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,6 +26,10 @@ OPENAI_TTS_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
 
 
 class ModelInfo(Protocol):
+    """One model as a registry lists it: ``asr.registry.ModelStatus`` and ``tts.registry.ModelStatus``
+    both satisfy it (the engine packages know nothing of each other, so each has its own record;
+    this is the one shape the core reads)."""
+
     @property
     def model_id(self) -> str: ...
     @property
@@ -38,6 +42,10 @@ class ModelInfo(Protocol):
     def ready(self) -> bool: ...
     @property
     def detail(self) -> str: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def size_bytes(self) -> int | None: ...
 
 
 class AsrCatalog(Protocol):
@@ -57,24 +65,6 @@ class EngineCatalog(Protocol):
     def asr(self) -> AsrCatalog: ...
     @property
     def tts(self) -> TtsCatalog: ...
-
-
-class UnknownModel(InvalidInput):
-    """A ``model`` that is none of the ids ``GET /v1/models`` lists."""
-
-    code = "unknown_model"
-
-
-class UnsupportedLanguage(InvalidInput):
-    """The chosen model cannot recognize the requested language."""
-
-    code = "unsupported_language"
-
-
-class UnsupportedTask(InvalidInput):
-    """The chosen model cannot do the requested task (translating needs a multilingual Whisper)."""
-
-    code = "unsupported_task"
 
 
 TASKS = ("transcribe", "translate")
@@ -203,8 +193,6 @@ class Catalog:
 
 def _view(info: ModelInfo, kind: str, default: bool) -> ModelView:
     languages = tuple(info.languages)
-    # origin and size_bytes are newer fields of the registries' ModelStatus: read them if present.
-    size = getattr(info, "size_bytes", None)
     return ModelView(
         id=info.model_id,
         kind=kind,
@@ -214,8 +202,8 @@ def _view(info: ModelInfo, kind: str, default: bool) -> ModelView:
         ready=bool(info.ready),
         default=default,
         detail=info.detail,
-        origin=getattr(info, "origin", None),
-        size_bytes=int(size) if size is not None else None,
+        origin=info.origin,
+        size_bytes=info.size_bytes,
         tasks=_tasks(info.model_id, info.engine, languages) if kind == "asr" else (),
     )
 
@@ -279,6 +267,7 @@ __all__ = [
     "Catalog",
     "EngineCatalog",
     "ModelView",
+    # The check errors are core.errors' (one class per code); they stay importable from here.
     "UnknownModel",
     "UnsupportedLanguage",
     "UnsupportedTask",

@@ -19,10 +19,11 @@ from billing.errors import BillingError, InsufficientMinutes
 from billing.pricing import round_up
 from core.audio.encode import check_format
 from core.db.models import SpeechJob
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from core.jobs import admission
 from core.platform import Platform
 from tts.base import MAX_TEXT_CHARS
+from tts.synthesize import check_speed
 from tts.text import prepare_text
 from tts.voices import get_voice
 
@@ -95,10 +96,23 @@ def speech_notice(job: SpeechJob) -> str | None:
     )
 
 
-def build_speech_job(platform: Platform, user_id: str, request: SpeechRequest) -> tuple[SpeechJob, int]:
-    """Validate the text, voice, format and speed; the (unsaved) job and the seconds to hold."""
-    if not 0.25 <= request.speed <= 4.0:
-        raise InvalidInput("speed must be between 0.25 and 4.0.", field="speed")
+@dataclass(frozen=True)
+class CheckedSpeech:
+    """A speech request that passed every check: the (unsaved) job, the seconds to hold, and the
+    text as the engine reads it (cleaned)."""
+
+    job: SpeechJob
+    hold_seconds: int
+    text: str
+    voice: str
+    language: str
+    speed: float
+
+
+def build_speech_job(platform: Platform, user_id: str, request: SpeechRequest) -> CheckedSpeech:
+    """The one validation of a speech request (speed, voice, format, text) for every path: a
+    queued job, a live stream. Errors come before anything is held."""
+    speed = check_speed(request.speed)
     voice = get_voice(request.voice).id  # OpenAI's voice names are stored as the voice they mean
     fmt = check_format(request.audio_format)
     text, language = prepare_text(request.text, None if request.language == "auto" else request.language)
@@ -113,18 +127,20 @@ def build_speech_job(platform: Platform, user_id: str, request: SpeechRequest) -
         options={"engine": request.engine} if request.engine else {},
         delivery=dict(request.delivery) if request.delivery else None,
     )
-    return job, round_up(estimate_seconds(text, request.speed), platform.settings.billing_quantum_seconds)
+    hold = round_up(estimate_seconds(text, speed), platform.settings.billing_quantum_seconds)
+    return CheckedSpeech(job, hold, text, voice, language, speed)
 
 
 async def request_speech(platform: Platform, user_id: str, request: SpeechRequest) -> SpeechJob:
     """Hold the estimate and queue the job."""
-    job, hold = build_speech_job(platform, user_id, request)
+    checked = build_speech_job(platform, user_id, request)
+    job = checked.job
     settings = platform.settings
     async with platform.db.write() as session:
         sends = await admission.submit(
             session,
             job,
-            hold_seconds=hold,
+            hold_seconds=checked.hold_seconds,
             max_queued=settings.max_queued_jobs,
             max_active=settings.max_active_jobs,
         )
@@ -158,6 +174,8 @@ async def list_speech(
 
 __all__ = [
     "MAX_TEXT_CHARS",
+    "CheckedSpeech",
+    "SpeechJob",
     "SpeechOutOfMinutes",
     "SpeechRequest",
     "estimate_seconds",

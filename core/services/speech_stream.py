@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from core.audio.encode import CONTENT_TYPES, FILE_EXTENSIONS, StreamingEncoder
 from core.db.base import utcnow
 from core.db.models import SpeechJob
+from core.errors import DomainError, public_message
 from core.jobs import lifecycle
 from core.jobs.admission import start_live
 from core.jobs.lifecycle import Claim
@@ -64,17 +65,12 @@ async def start_stream(
 ) -> LiveSpeech:
     """Validate, load the engine, hold the estimate and start; errors here come before any byte."""
     from core.services.speech import build_speech_job
-    from tts.synthesize import synthesize
 
-    job, hold = build_speech_job(platform, user_id, request)
+    checked = build_speech_job(platform, user_id, request)  # the one validation, before any hold
+    job = checked.job
     engine = await asyncio.to_thread(engines.get, request.engine)
-    # Validates voice, speed and text now, before anything is held or sent.
-    sentences = synthesize(
-        engine,
-        request.text,
-        voice=job.voice or request.voice,
-        language=job.language or "auto",
-        speed=request.speed,
+    sentences = engine.synthesize(
+        checked.text, voice=checked.voice, language=checked.language, speed=checked.speed
     )
     now = utcnow()
     job.options = {"stream": True, **job.options}
@@ -82,7 +78,9 @@ async def start_stream(
     job.attempts = 1
     job.dispatched_at = job.started_at = job.heartbeat_at = now
     async with platform.db.write() as session:
-        await start_live(session, job, hold_seconds=hold, max_active=platform.settings.max_active_jobs)
+        await start_live(
+            session, job, hold_seconds=checked.hold_seconds, max_active=platform.settings.max_active_jobs
+        )
     # Synthesis starts now, so that the first sentence is ready by the time the client reads.
     chunks = _run(platform, job, Claim(job.id, user_id, 1), sentences)
     first = await anext(chunks, b"")
@@ -211,8 +209,10 @@ async def _complete(
 
 
 async def _fail(platform: Platform, claim: Claim, exc: Exception) -> None:
-    code = str(getattr(exc, "code", "engine_failure"))
-    message = str(getattr(exc, "message", "Speech synthesis failed; your minutes were returned."))
+    if isinstance(exc, DomainError):
+        code, message = exc.code, public_message(exc)
+    else:
+        code, message = "engine_failure", "Speech synthesis failed; your minutes were returned."
     sends = await lifecycle.fail(
         platform.db,
         claim.job_id,

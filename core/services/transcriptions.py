@@ -1,4 +1,6 @@
-"""Transcription use cases: request (hold + job), read, list, cancel, archive."""
+"""Transcription use cases: request (hold + job), read, list, cancel, archive.
+
+The edges get ``TranscriptionJob`` rows from here (to read, never to write)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from asr.base import PRESETS
-from billing import ledger
 from billing.errors import InsufficientMinutes
 from billing.pricing import round_up
 from core.audio.probe import probe
 from core.db.base import utcnow
 from core.db.models import TranscriptionJob
 from core.errors import AudioTooLong, AudioTooShort, Conflict, InvalidInput, NotFound
+from core.events import job_channel
 from core.jobs import admission, lifecycle
 from core.jobs.states import JobStatus, can_transition, is_terminal
 from core.platform import Platform
+from core.services.accounts import balance_seconds
 from core.services.catalog import TASKS
 from core.services.uploads import pin_upload, uploaded_object
 from core.settings import Settings
@@ -77,8 +80,7 @@ async def require_some_minutes(platform: Platform, user_id: str) -> None:
     settings = platform.settings
     quantum = settings.billing_quantum_seconds
     required = max(round_up(settings.min_audio_seconds, quantum), quantum)
-    async with platform.db.read() as session:
-        available = await ledger.balance(session, user_id)
+    available = await balance_seconds(platform.db, user_id)
     if available < required:
         raise InsufficientMinutes(required_seconds=required, available_seconds=max(0, available))
 
@@ -190,7 +192,8 @@ async def list_transcriptions(
 
 
 async def cancel_job(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
-    """Stop a queued or running job and give its minutes back; finished jobs are a Conflict."""
+    """Stop a queued or running job and give its minutes back; finished jobs are a Conflict.
+    Its followers (``job_feed``) learn it at once; the worker notices at its next heartbeat."""
     settings = platform.settings
     async with platform.db.write() as session:
         await admission.lock_user(session, user_id)  # lock order: user, job, balance
@@ -201,6 +204,9 @@ async def cancel_job(platform: Platform, user_id: str, job_id: str) -> Transcrip
             raise Conflict(f"The job is already {job.status}.", status=job.status)
         sends = await lifecycle.cancel(session, job, max_active=settings.max_active_jobs)
     await platform.queue.send_all(sends)
+    await platform.events.publish(
+        job_channel(job.id), {"job_id": job.id, "type": "status", "status": job.status}
+    )
     return job
 
 

@@ -1,4 +1,7 @@
-"""Accounts: creation (with a starting balance), Telegram users, preferences, grants."""
+"""Accounts: creation (with a starting balance), Telegram users, preferences, grants.
+
+``minutes_to_seconds`` is the ledger's own conversion, exported for the edges that show what a
+grant of minutes adds."""
 
 from __future__ import annotations
 

@@ -50,12 +50,9 @@ def open_parent(root: Path, key: str, *, create: bool) -> tuple[int, str]:
             if create:
                 with contextlib.suppress(FileExistsError):
                     os.mkdir(folder, DIR_MODE, dir_fd=fd)
-            try:
-                child = os.open(folder, os.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, dir_fd=fd)
-            except FileNotFoundError:
-                raise NotFound("Object not found.", key=key) from None
-            except OSError as exc:
-                _raise_for_segment(exc, fd, folder, key, create=create)
+            child = _open_at(
+                fd, folder, os.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, key, create=create
+            )
             os.close(fd)
             fd = child
     except BaseException:
@@ -66,17 +63,22 @@ def open_parent(root: Path, key: str, *, create: bool) -> tuple[int, str]:
 
 def open_object(parent_fd: int, name: str, key: str) -> int:
     """Open a stored object for reading without following a symlink; ``NotFound`` unless a file."""
-    try:
-        # O_NONBLOCK: a FIFO dropped into the store must not hang the reader; files ignore it.
-        fd = os.open(name, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, dir_fd=parent_fd)
-    except FileNotFoundError:
-        raise NotFound("Object not found.", key=key) from None
-    except OSError as exc:
-        _raise_for_segment(exc, parent_fd, name, key, create=False)
+    # O_NONBLOCK: a FIFO dropped into the store must not hang the reader; files ignore it.
+    fd = _open_at(parent_fd, name, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, key, create=False)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
         raise NotFound("Object not found.", key=key)
     return fd
+
+
+def _open_at(parent_fd: int, name: str, flags: int, key: str, *, create: bool) -> int:
+    """``os.open`` of ``name`` inside ``parent_fd``, its failures told as the store's errors."""
+    try:
+        return os.open(name, flags, dir_fd=parent_fd)
+    except FileNotFoundError:
+        raise NotFound("Object not found.", key=key) from None
+    except OSError as exc:
+        _raise_for_segment(exc, parent_fd, name, key, create=create)
 
 
 def _raise_for_segment(exc: OSError, parent_fd: int, name: str, key: str, *, create: bool) -> NoReturn:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from billing import ledger
 from bots.service import TelegramBot
 from bots.wiring import build_bot, mount_webhook
+from cli.bootstrap import build_platform
 from cli.wiring import Engines, running_workers
 from core.audio.decode import read_pcm
 from core.audio.encode import encode
@@ -159,7 +160,7 @@ async def _bot_stack(
         options["telegram_webhook_secret"] = WEBHOOK_SECRET
     options.update(overrides)
     settings = Settings.load(**options)
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     runner: web.AppRunner | None = None
     try:
         async with running_workers(platform, Engines.from_settings(settings), reconcile=False):

@@ -163,6 +163,10 @@ class TelegramEmulator:
         self.files[file_id] = data
         return file_id
 
+    def _new_file(self, data: bytes, **fields: Any) -> dict[str, Any]:
+        """``data`` stored as a new file (served by getFile), described as the Bot API does."""
+        return _file_object(self.add_file(data), data, **fields)
+
     def set_member(self, chat_id: int, user_id: int, status: str) -> None:
         self.members[(chat_id, user_id)] = status
 
@@ -210,8 +214,7 @@ class TelegramEmulator:
         self, data: bytes, duration: int, *, kind: str = "voice", **extra: Any
     ) -> tuple[str, dict[str, Any]]:
         """Media for ``message_update``: the file is stored and served by getFile."""
-        file_id = self.add_file(data)
-        item: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data)}
+        item = self._new_file(data)
         if kind == "voice":
             item.update(duration=duration, mime_type="audio/ogg")
         elif kind == "video_note":
@@ -423,27 +426,13 @@ class TelegramEmulator:
 
     async def _m_sendvoice(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         data, filename = self._upload(params, files, "voice")
-        file_id = self.add_file(data)
-        voice = {
-            "file_id": file_id,
-            "file_unique_id": f"u{file_id}",
-            "duration": int(params.get("duration") or 0),
-            "mime_type": "audio/ogg",
-            "file_size": len(data),
-        }
+        voice = self._new_file(data, duration=int(params.get("duration") or 0), mime_type="audio/ogg")
         message = self._message(int(params["chat_id"]), voice=voice)
         return self._store(message, "voice", params, data=data, filename=filename)
 
     async def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         data, filename = self._upload(params, files, "document")
-        file_id = self.add_file(data)
-        document = {
-            "file_id": file_id,
-            "file_unique_id": f"u{file_id}",
-            "file_name": filename,
-            "file_size": len(data),
-        }
-        content: dict[str, Any] = {"document": document}
+        content: dict[str, Any] = {"document": self._new_file(data, file_name=filename)}
         if params.get("caption"):
             content["caption"] = params["caption"]
         message = self._message(int(params["chat_id"]), **content)
@@ -488,12 +477,7 @@ class TelegramEmulator:
             raise _ApiError(400, "Bad Request: invalid file_id")
         if len(data) > CLOUD_FILE_LIMIT:
             raise _ApiError(400, "Bad Request: file is too big")
-        return {
-            "file_id": file_id,
-            "file_unique_id": f"u{file_id}",
-            "file_size": len(data),
-            "file_path": f"files/{file_id}",
-        }
+        return _file_object(file_id, data, file_path=f"files/{file_id}")
 
     async def _m_setwebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         self.webhook = params
@@ -516,6 +500,11 @@ class _ApiError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+
+def _file_object(file_id: str, data: bytes, **fields: Any) -> dict[str, Any]:
+    """A Bot API ``File`` (or the common part of ``Voice``, ``Document`` …) for stored ``data``."""
+    return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(data), **fields}
 
 
 def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> web.Response:

@@ -47,11 +47,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, bundled_models_dir: Path) -
         yield server
 
 
-@pytest.fixture(scope="module")
-def client(server: ServerProcess) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{server.base}/v1", api_key=server.key, max_retries=0, timeout=120)
-
-
 @pytest.fixture
 def clip(shared_audio: Path) -> Path:
     return shared_audio / CLIP

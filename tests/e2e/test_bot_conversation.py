@@ -4,24 +4,14 @@ emulator: /start, /help, /balance, languages, settings, /apikey, /history, repea
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from core.services.api_keys import authenticate
-from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user
+from tests.e2e.bot_harness import BotStack, tg_user
 
-# One running stack per framework for the whole module (each test is its own Telegram user).
+# One running stack per framework for the whole module (the fixture in conftest.py).
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=FRAMEWORKS)
-async def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[BotStack]:
-    async with module_stack(tmp_path_factory, request.param) as running:
-        yield running
 
 
 async def command(stack: BotStack, user: dict[str, object], text: str) -> None:

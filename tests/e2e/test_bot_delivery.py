@@ -15,6 +15,7 @@ from bots.delivery import TelegramDeliverer
 from bots.formatting import split_message
 from bots.messenger import TelegramNetworkError
 from bots.wiring import messenger_factory
+from cli.bootstrap import build_platform
 from core.audio.encode import encode
 from core.db.base import utcnow
 from core.db.migrate import upgrade_async
@@ -53,7 +54,7 @@ async def env(
         telegram_api_url=emulator.url,
         bot_framework=request.param,
     )
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     user = await create_user(platform.db, starting_minutes=10)
     yield Env(emulator, platform, TelegramDeliverer(platform, messenger_factory(settings)), user.id)
     await platform.close()

@@ -4,28 +4,18 @@ automatic transcription by an admin (who then pays for it)."""
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
 
 from core.audio.decode import read_pcm
-from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user, voice_note
+from tests.e2e.bot_harness import BotStack, tg_user, voice_note
 from tests.e2e.telegram_emulator import SentMessage
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 CLIP = "en/LJ001-0002.wav"
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=FRAMEWORKS)
-async def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[BotStack]:
-    async with module_stack(tmp_path_factory, request.param) as running:
-        yield running
 
 
 def group(chat_id: int) -> dict[str, Any]:

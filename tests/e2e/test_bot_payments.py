@@ -3,24 +3,13 @@ successful payment credited exactly once even when Telegram repeats it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-import pytest_asyncio
 
 from billing.pricing import PACKAGES
-from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user
+from tests.e2e.bot_harness import BotStack, tg_user
 from tests.e2e.telegram_emulator import SentMessage
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=FRAMEWORKS)
-async def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[BotStack]:
-    async with module_stack(tmp_path_factory, request.param) as running:
-        yield running
 
 
 async def invoice_for(stack: BotStack, user: dict[str, object], package_id: str) -> SentMessage:

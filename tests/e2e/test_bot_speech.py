@@ -6,11 +6,9 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from asr.base import TranscriptionOptions
 from asr.registry import AsrConfig, AsrEngines
@@ -19,18 +17,10 @@ from billing import ledger
 from core.audio.decode import decode_pcm, read_pcm
 from core.audio.probe import probe
 from core.db.models import SpeechJob
-from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user
+from tests.e2e.bot_harness import BotStack, tg_user
 from tests.e2e.telegram_emulator import SentMessage
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=FRAMEWORKS)
-async def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[BotStack]:
-    async with module_stack(tmp_path_factory, request.param) as running:
-        yield running
 
 
 async def say_to_bot(stack: BotStack, user: dict[str, object], text: str) -> int:

@@ -5,33 +5,23 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import pytest_asyncio
 
 from core.audio.decode import read_pcm
 from core.audio.encode import encode
 from core.services import subtitles
 from core.services.transcriptions import get_transcription
 from tests.conftest import Clip
-from tests.e2e.bot_harness import FRAMEWORKS, BotStack, module_stack, tg_user, voice_note
+from tests.e2e.bot_harness import BotStack, tg_user, voice_note
 from tests.e2e.telegram_emulator import SentMessage
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SHORT = "en/LJ001-0002.wav"  # "in being comparatively modern." — 1.9 s
 LONG = "en/LJ001-0001.wav"  # about 10 s
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module", params=FRAMEWORKS)
-async def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[BotStack]:
-    async with module_stack(tmp_path_factory, request.param) as running:
-        yield running
 
 
 def words(text: str | None) -> set[str]:

@@ -4,7 +4,8 @@ SQLite: one migrated template per session, copied per test. PostgreSQL: a scratc
 and migrated once per session (on the server at NAGOVORI_TEST_POSTGRES_URL), emptied per test.
 Redis: one of databases 1–13 of the server at NAGOVORI_TEST_REDIS_URL, picked by process id so
 that test runs side by side rarely share one, flushed per test. Under CI=true a missing server
-fails the test instead of skipping it.
+fails the test instead of skipping it. ``api``: the live API on each database (a module may define
+its own).
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
-import redis
 
 from core.db.database import Database
 from core.db.migrate import upgrade
 from migrations.metadata import all_tables
-from tests.conftest import require
+from tests.conftest import flushed_redis, plain_dsn, postgres_admin, require
+
+if TYPE_CHECKING:
+    from tests.api_harness import ApiEnv
 
 POSTGRES_URL = os.environ.get(
     "NAGOVORI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -32,18 +36,6 @@ REDIS_URL = (
     os.environ.get("NAGOVORI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rpartition("/")[0]
     + f"/{1 + os.getpid() % 13}"
 )
-
-
-def _plain_dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(_plain_dsn(POSTGRES_URL), timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +49,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> Iterator[str]:
     name = f"nagovori_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(POSTGRES_URL, f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError) as exc:
         require(False, f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
     base, _, _ = POSTGRES_URL.rpartition("/")
     url = f"{base}/{name}"
     upgrade(url)
     yield url
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(postgres_admin(POSTGRES_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -81,7 +73,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 async def _truncate(url: str) -> None:
-    conn = await asyncpg.connect(_plain_dsn(url))
+    conn = await asyncpg.connect(plain_dsn(url))
     try:
         await conn.execute(f"TRUNCATE {', '.join(all_tables())} RESTART IDENTITY CASCADE")
     finally:
@@ -96,12 +88,14 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 @pytest.fixture
+async def api(tmp_path: Path, database_url: str) -> AsyncIterator[ApiEnv]:
+    """A live API (in-process workers, a user with 10 minutes) on each kind of database."""
+    from tests.api_harness import api_settings, live_api
+
+    async with live_api(api_settings(tmp_path, database_url), minutes=10) as env:
+        yield env
+
+
+@pytest.fixture
 def redis_url() -> str:
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
-    try:
-        client.flushdb()
-    except redis.RedisError as exc:
-        require(False, f"Redis not reachable at {REDIS_URL}: {exc}")
-    finally:
-        client.close()
-    return REDIS_URL
+    return flushed_redis(REDIS_URL)

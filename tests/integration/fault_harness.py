@@ -1,5 +1,5 @@
 """Tools for the fault-tolerance tests: a Redis server of our own (to restart), ``nagovori worker``
-as a real process (to SIGKILL), a long speech clip (so a job is still running when we strike),
+as a real process (to SIGKILL), long speech clips (so a job is still running when we strike),
 and readers for the job rows and ledger entries that prove nothing was lost or charged twice.
 
 Everything runs on 127.0.0.1 and every wait is bounded.
@@ -16,7 +16,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+import wave
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ import redis
 from sqlalchemy import select
 
 from billing.tables import LedgerEntry
-from core.audio.decode import read_pcm
+from core.audio.decode import decode_pcm, read_pcm
 from core.audio.encode import encode_to_file
 from core.db.database import Database
 from core.db.models import TranscriptionJob
@@ -73,6 +74,28 @@ def long_speech(shared_audio: Path, target: Path, *, seconds: float) -> float:
         index += 1
     encode_to_file(np.concatenate(parts), 16000, "wav", target)
     return total / 16000
+
+
+def continuous_speech(paths: Sequence[Path], target: Path, seconds: float, *, exact: bool = False) -> Path:
+    """The clips back to back (no pauses added), in turn until there are ``seconds`` of audio (cut
+    there when ``exact``), as a 16 kHz 16-bit mono WAV."""
+    parts: list[np.ndarray] = []
+    total = 0
+    while total < seconds * 16000:
+        for path in paths:
+            parts.append(np.concatenate(list(decode_pcm(path))))
+            total += parts[-1].size
+            if total >= seconds * 16000:
+                break
+    pcm = np.concatenate(parts)
+    if exact:
+        pcm = pcm[: int(seconds * 16000)]
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(pcm, -1, 1) * 32767).astype("<i2").tobytes())
+    return target
 
 
 @dataclass

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from billing import ledger
 from billing.errors import InsufficientMinutes
 from billing.usage import ledger_sum
+from cli.bootstrap import build_platform
 from core.db.models import Job
 from core.jobs.actors import declare_actors
 from core.jobs.runtime import RuntimeHolder
@@ -26,7 +27,7 @@ from tests.integration.ledger_invariant import assert_ledger_consistent
 @pytest.fixture
 async def platform(tmp_path: Path, database_url: str) -> AsyncIterator[Platform]:
     settings = Settings.load(data_dir=tmp_path / "data", database_url=database_url, max_queued_jobs=200)
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
 
     def no_runtime() -> object:
         raise AssertionError("nothing consumes in this test")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from tests.api_harness import api_settings, live_api, sqlite_copy
+from tests.api_harness import Served, api_settings, served_in_thread, sqlite_copy
 from tests.integration.conftest import _truncate
 
 EXAMPLES = 40  # per route and database (8 JSON routes today): a few seconds in all
@@ -99,13 +98,6 @@ EDGE_VALUES: list[Any] = [
 
 
 @dataclass(frozen=True)
-class Served:
-    base: str
-    key: str
-    user_id: str
-
-
-@dataclass(frozen=True)
 class JsonRoute:
     method: str
     template: str  # as the document says it
@@ -126,22 +118,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         url = request.getfixturevalue("postgres_url")  # shared by the session: emptied first
         asyncio.run(_truncate(url))
     settings_ = api_settings(tmp, url, max_queued_jobs=3)
-    ready: list[Served] = []
-    started = threading.Event()
-    stop = threading.Event()
-
-    async def serve() -> None:
-        async with live_api(settings_, workers=False, minutes=100, is_admin=True) as env:
-            ready.append(Served(env.base, env.key, env.user_id))
-            started.set()
-            await asyncio.to_thread(stop.wait)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(60), "the server did not start"
-    yield ready[0]
-    stop.set()
-    thread.join(30)
+    with served_in_thread(settings_, workers=False, minutes=100, is_admin=True) as served:
+        yield served
 
 
 def json_routes(served: Served) -> list[JsonRoute]:

@@ -17,6 +17,7 @@ from aiohttp import web
 from api.app import create_app
 from api.protocol import ConnectionLimits
 from api.server import ApiRunner
+from cli.bootstrap import build_platform
 from core.platform import Platform
 from core.redaction import RedactSecrets
 from core.services import api_keys, uploads
@@ -48,7 +49,7 @@ class Served:
 @pytest.fixture
 async def served(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Served]:
     settings = api_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path))
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     limits = ConnectionLimits.from_settings(settings)
     runner = ApiRunner(create_app(platform, close_platform=False), limits, access_log=None)
     await runner.setup()

@@ -3,11 +3,8 @@ the live server: no 5xx, and every answer matches the documented status codes, t
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +22,9 @@ from schemathesis.checks import (
 )
 
 from api.schemas.transcriptions import CreateTranscription
-from tests.api_harness import api_settings, live_api, sqlite_copy
+from tests.api_harness import Served, api_settings, served_in_thread, sqlite_copy
 
 FUZZ_EXAMPLES = 20
-
-
-@dataclass
-class Served:
-    base: str
-    key: str
 
 
 @pytest.fixture(scope="module")
@@ -41,22 +32,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
     """The app in a thread of its own (schemathesis calls it synchronously), as an admin user."""
     tmp = tmp_path_factory.mktemp("openapi")
     settings_ = api_settings(tmp, sqlite_copy(sqlite_template, tmp), max_upload_mb=1, max_queued_jobs=5)
-    ready: list[Served] = []
-    started = threading.Event()
-    stop = threading.Event()
-
-    async def serve() -> None:
-        async with live_api(settings_, workers=False, minutes=100, is_admin=True) as env:
-            ready.append(Served(env.base, env.key))
-            started.set()
-            await asyncio.to_thread(stop.wait)
-
-    thread = threading.Thread(target=asyncio.run, args=(serve(),), daemon=True)
-    thread.start()
-    assert started.wait(60), "the server did not start"
-    yield ready[0]
-    stop.set()
-    thread.join(30)
+    with served_in_thread(settings_, workers=False, minutes=100, is_admin=True) as served:
+        yield served
 
 
 def test_the_document_is_openapi_3_1_and_complete(server: Served) -> None:

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from yarl import URL
 
 from api.app import create_app
+from cli.bootstrap import build_platform
 from core.platform import Platform
 from core.services import api_keys, uploads
 from core.services.users import create_user
@@ -38,7 +39,7 @@ class Api:
 @pytest.fixture
 async def api(tmp_path: Path, database_url: str) -> AsyncIterator[Api]:
     settings = Settings.load(data_dir=tmp_path / "data", database_url=database_url, max_upload_mb=1)
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     server = TestServer(create_app(platform), host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")

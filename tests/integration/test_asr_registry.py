@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from asr.engines.pocketsphinx import PocketSphinxEngine
 from asr.errors import EngineFailure, ModelNotAvailable, UnknownModel
 from asr.registry import AsrConfig, AsrEngines
+from tests.conftest import from_threads
 
 
 def offline(models_dir: Path, **kwargs: object) -> AsrEngines:
@@ -126,12 +126,7 @@ def test_concurrent_first_use_loads_once(tmp_path: Path, monkeypatch: pytest.Mon
 
     monkeypatch.setattr(module, "PocketSphinxEngine", Counting)
     engines = offline(tmp_path)
-    got: list[object] = []
-    threads = [threading.Thread(target=lambda: got.append(engines.get("pocketsphinx-en"))) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    got = from_threads(lambda: engines.get("pocketsphinx-en"))
     assert len(built) == 1 and len(got) == 8 and all(e is built[0] for e in got)
 
 

@@ -7,29 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from core.audio.decode import read_pcm
 from core.audio.encode import encode
-from tests.api_harness import ApiEnv, api_settings, live_api
+from tests.api_harness import ApiEnv, usage
 
 CLIPS = [f"en/LJ001-000{i}.wav" for i in range(1, 6)]  # 34.5 s of read speech
-
-
-@pytest.fixture
-async def api(tmp_path: Path, database_url: str) -> AsyncIterator[ApiEnv]:
-    async with live_api(api_settings(tmp_path, database_url), minutes=10) as env:
-        yield env
-
-
-async def usage(api: ApiEnv, key: str) -> tuple[int, int]:
-    status, body = await api.call("GET", "/v1/profile/usage", key=key)
-    assert status == 200, body
-    return int(body["remaining"]["seconds"]), int(body["held_seconds"])
 
 
 async def test_cancelling_a_running_transcription_answers_at_once(

@@ -10,42 +10,24 @@ import asyncio
 import os
 import signal
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from asr.base import TranscriptionOptions
 from asr.isolated import IsolatedAsrEngines
 from asr.registry import AsrConfig, AsrEngines
 from core.audio.decode import decode_pcm
-from tests.api_harness import ApiEnv, api_settings, live_api, sqlite_copy
+from tests.api_harness import ApiEnv, api_settings, live_api, sqlite_copy, usage
 from tests.conftest import Clip
+from tests.integration.fault_harness import continuous_speech
 
 MAX_ANSWER_SECONDS = 1.0
 
 
-def continuous_speech(clips: list[Clip], target: Path, seconds: float) -> Path:
-    """English clips back to back (no pauses added) until ``seconds`` of audio, as 16 kHz WAV."""
-    parts: list[np.ndarray] = []
-    total = 0
-    english = [c for c in clips if c.language == "en"]
-    while total < seconds * 16000:
-        for clip in english:
-            samples = np.concatenate(list(decode_pcm(clip.path)))
-            parts.append(samples)
-            total += samples.size
-            if total >= seconds * 16000:
-                break
-    pcm = (np.clip(np.concatenate(parts), -1, 1) * 32767).astype("<i2")
-    with wave.open(str(target), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16000)
-        out.writeframes(pcm.tobytes())
-    return target
+def english(clips: list[Clip]) -> list[Path]:
+    return [c.path for c in clips if c.language == "en"]
 
 
 def shortest_english(clips: list[Clip]) -> Clip:
@@ -57,12 +39,6 @@ def isolated(env: ApiEnv) -> IsolatedAsrEngines:
     return env.engines.asr
 
 
-async def usage(env: ApiEnv) -> tuple[int, int]:
-    status, body = await env.call("GET", "/v1/profile/usage")
-    assert status == 200, body
-    return int(body["remaining"]["seconds"]), int(body["held_seconds"])
-
-
 async def until_processing(env: ApiEnv, job_id: str, within: float = 20) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -71,6 +47,18 @@ async def until_processing(env: ApiEnv, job_id: str, within: float = 20) -> None
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the job never started processing")
+
+
+async def running_job(
+    env: ApiEnv, clips: list[Clip], tmp_path: Path, seconds: float
+) -> tuple[dict[str, Any], int]:
+    """A job on ``seconds`` of continuous speech, once PocketSphinx decodes it; and the seconds the
+    user had left before it."""
+    audio = continuous_speech(english(clips), tmp_path / "long.wav", seconds)
+    before, _ = await usage(env)
+    job = await env.transcribe(audio)
+    await until_processing(env, job["id"])
+    return job, before
 
 
 async def timed(env: ApiEnv, path: str) -> float:
@@ -93,7 +81,7 @@ async def test_the_api_answers_while_pocketsphinx_transcribes_continuous_speech(
     env: ApiEnv, reference_clips: list[Clip], tmp_path: Path
 ) -> None:
     # Given half a minute of continuous speech being transcribed by PocketSphinx
-    audio = continuous_speech(reference_clips, tmp_path / "long.wav", 30)
+    audio = continuous_speech(english(reference_clips), tmp_path / "long.wav", 30)
     job = await env.transcribe(audio)
     await until_processing(env, job["id"])
     # When we keep calling the API until the job is done
@@ -115,10 +103,7 @@ async def test_the_api_answers_while_pocketsphinx_transcribes_continuous_speech(
 async def test_cancelling_a_running_job_stops_the_engine_and_costs_nothing(
     env: ApiEnv, reference_clips: list[Clip], tmp_path: Path
 ) -> None:
-    audio = continuous_speech(reference_clips, tmp_path / "long.wav", 60)
-    before, _ = await usage(env)
-    job = await env.transcribe(audio)
-    await until_processing(env, job["id"])
+    job, before = await running_job(env, reference_clips, tmp_path, 60)
     busy = set(isolated(env).pool.pids())
     # When the user cancels while PocketSphinx decodes
     started = time.monotonic()
@@ -141,10 +126,7 @@ async def test_cancelling_a_running_job_stops_the_engine_and_costs_nothing(
 async def test_a_crashed_engine_process_fails_the_job_with_a_refund_and_the_next_job_works(
     env: ApiEnv, reference_clips: list[Clip], tmp_path: Path
 ) -> None:
-    audio = continuous_speech(reference_clips, tmp_path / "long.wav", 20)
-    before, _ = await usage(env)
-    job = await env.transcribe(audio)
-    await until_processing(env, job["id"])
+    job, before = await running_job(env, reference_clips, tmp_path, 20)
     for pid in isolated(env).pool.pids():
         os.kill(pid, signal.SIGKILL)
     failed = await env.wait(job["id"], within=20)

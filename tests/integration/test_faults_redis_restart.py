@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from billing import ledger
+from cli.bootstrap import build_platform
 from core.audio.probe import probe
 from core.platform import Platform
 from core.services.transcriptions import TranscriptionRequest, request_transcription
@@ -55,7 +56,7 @@ async def test_jobs_waiting_in_a_restarted_redis_all_run_exactly_once(
             reconcile_interval_seconds=1,
             max_active_jobs=1,
         )
-        platform = Platform.build(settings)
+        platform = build_platform(settings)
         try:
             with worker_process(platform_env(settings), tmp_path / "worker.log", threads=1) as worker:
                 try:

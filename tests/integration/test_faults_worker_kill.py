@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from billing import ledger
 from bots.wiring import build_bot
+from cli.bootstrap import build_platform
 from cli.wiring import Engines, running_workers
 from core.db.models import Job, TranscriptionJob, User
 from core.events import job_channel
@@ -28,6 +29,7 @@ from core.services import uploads
 from core.services.transcriptions import TranscriptionRequest, request_transcription
 from core.services.users import create_user
 from core.settings import Settings
+from tests.api_harness import api_settings
 from tests.e2e.bot_harness import TOKEN, tg_user, voice_note
 from tests.e2e.telegram_emulator import TelegramEmulator
 from tests.integration.fault_harness import (
@@ -48,12 +50,10 @@ SPEECH_SECONDS = 40
 
 
 def fault_settings(tmp_path: Path, database_url: str, redis_url: str, **overrides: object) -> Settings:
-    return Settings.load(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        redis_url=redis_url,
-        asr_engine="pocketsphinx",
-        tts_engine="espeak",
+    return api_settings(
+        tmp_path,
+        database_url,
+        redis_url,
         worker_threads=1,
         job_stale_seconds=10,
         reconcile_interval_seconds=1,
@@ -99,6 +99,31 @@ async def finished(platform: Platform, job_id: str, *, within: float = 120) -> T
     return await wait_until(done, within=within, what=f"job {job_id} to finish")
 
 
+async def assert_charged_once(
+    platform: Platform, job_id: str, user_id: str, charge: int, *, left: int
+) -> None:
+    """``charge`` captured once for the job (a hold, one capture, the release of the rest), ``left``
+    seconds on its user's balance, and the ledger adds up."""
+    assert await captured(platform.db, job_id) == [charge]
+    assert await ledger_kinds(platform.db, job_id) == ["hold", "capture", "release"]
+    async with platform.db.read() as session:
+        assert await ledger.balance(session, user_id) == left
+    await assert_ledger_consistent(platform.db)
+
+
+def show_output(first: WorkerProcess, second: WorkerProcess | None) -> None:
+    print(first.output(), second.output() if second else "", sep="\n--- worker 2 ---\n")
+
+
+async def shut_down(platform: Platform, first: WorkerProcess, second: WorkerProcess | None) -> None:
+    """Stop the worker processes, then close the platform."""
+    first.stop()
+    if second is not None:
+        second.stop()
+    await platform.events.close()
+    await platform.close()
+
+
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_killed_workers_api_job_is_finished_by_another_and_charged_once(
     tmp_path: Path, database_url: str, redis_url: str, shared_audio: Path
@@ -106,7 +131,7 @@ async def test_a_killed_workers_api_job_is_finished_by_another_and_charged_once(
     settings = fault_settings(tmp_path, database_url, redis_url)
     clip = tmp_path / "speech.wav"
     seconds = long_speech(shared_audio, clip, seconds=SPEECH_SECONDS)
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     env = platform_env(settings)
     first = WorkerProcess(env, tmp_path / "worker-1.log")
     second: WorkerProcess | None = None
@@ -125,21 +150,13 @@ async def test_a_killed_workers_api_job_is_finished_by_another_and_charged_once(
         assert {"printing", "books"} <= set(re.findall(r"[a-z]+", (done.transcript_text or "").lower()))
         charge = math.ceil(seconds)
         assert done.billed_seconds == charge
-        assert await captured(platform.db, job.id) == [charge]
-        assert await ledger_kinds(platform.db, job.id) == ["hold", "capture", "release"]
-        async with platform.db.read() as session:
-            assert await ledger.balance(session, user.id) == 300 - charge
+        await assert_charged_once(platform, job.id, user.id, charge, left=300 - charge)
         assert second.alive(), second.output()
-        await assert_ledger_consistent(platform.db)
     except BaseException:
-        print(first.output(), second.output() if second else "", sep="\n--- worker 2 ---\n")
+        show_output(first, second)
         raise
     finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        await platform.events.close()
-        await platform.close()
+        await shut_down(platform, first, second)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -160,7 +177,7 @@ async def test_a_killed_workers_telegram_job_is_answered_once_and_charged_once(
     clip = tmp_path / "speech.wav"
     long_speech(shared_audio, clip, seconds=SPEECH_SECONDS)
     data, duration = voice_note(clip)
-    platform = Platform.build(settings)
+    platform = build_platform(settings)
     env = platform_env(settings)
     first = WorkerProcess(env, tmp_path / "worker-1.log")
     second: WorkerProcess | None = None
@@ -204,18 +221,10 @@ async def test_a_killed_workers_telegram_job_is_answered_once_and_charged_once(
         assert "printing" in (answers[0].text or "").lower()
         # Held: Telegram's whole seconds; charged: the file's real length, rounded up (the same here).
         assert done.billed_seconds == duration
-        assert await captured(platform.db, job_id) == [duration]
-        assert await ledger_kinds(platform.db, job_id) == ["hold", "capture", "release"]
-        async with platform.db.read() as session:
-            assert await ledger.balance(session, done.user_id) == 600 - duration
-        await assert_ledger_consistent(platform.db)
+        await assert_charged_once(platform, job_id, done.user_id, duration, left=600 - duration)
     except BaseException:
-        print(first.output(), second.output() if second else "", sep="\n--- worker 2 ---\n")
+        show_output(first, second)
         raise
     finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        await platform.events.close()
-        await platform.close()
+        await shut_down(platform, first, second)
         await emulator.stop()

@@ -20,12 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import ledger
 from billing.tables import AccountBalance, LedgerEntry
+from cli.bootstrap import build_platform
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Job, SpeechJob, TranscriptionJob
 from core.jobs import admission, lifecycle
 from core.jobs.reconciler import audit_ledger
-from core.platform import Platform
 from core.services.ledger_audit import Violation, check_ledger, quick_check
 from core.services.users import create_user
 from core.settings import Settings
@@ -226,7 +226,7 @@ async def test_the_admin_route_reports_to_admins_only(database_url: str, tmp_pat
 async def test_the_reconciler_logs_violations_at_error(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    platform = Platform.build(Settings.load(data_dir=tmp_path / "data", database_url=database_url))
+    platform = build_platform(Settings.load(data_dir=tmp_path / "data", database_url=database_url))
     try:
         user_id = await _user(platform.db)
         job_id = await _submit(platform.db, user_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import io
 import math
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from core.jobs.admission import start_live
 from core.jobs.lifecycle import Claim
 from core.jobs.reconciler import reconcile
 from core.jobs.states import JobStatus
-from tests.api_harness import ApiEnv, api_settings, live_api
+from tests.api_harness import ApiEnv, api_settings, live_api, usage
 
 DIGITS = "1234567890 " * 23 + "123456"  # 259 characters: 77 s of speech, once estimated at 28 s
 REPROS = {
@@ -37,19 +36,6 @@ REPROS = {
     "arabic": ("مرحبا بالعالم", 1.0, 4),  # 13 characters the English voice reads letter by letter
 }
 W_TEXT = "WWWWWWWWWW " * 40  # about 79 s of "double-u", estimated at under 50 s
-
-
-@pytest.fixture
-async def api(tmp_path: Path, database_url: str) -> AsyncIterator[ApiEnv]:
-    async with live_api(api_settings(tmp_path, database_url), minutes=10) as env:
-        yield env
-
-
-async def usage(api: ApiEnv, key: str) -> tuple[int, int]:
-    """(seconds left to spend, seconds held)."""
-    status, body = await api.call("GET", "/v1/profile/usage", key=key)
-    assert status == 200, body
-    return int(body["remaining"]["seconds"]), int(body["held_seconds"])
 
 
 def duration_of(data: bytes) -> float:

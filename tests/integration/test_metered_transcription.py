@@ -10,7 +10,6 @@ below zero.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 
 from core.audio.decode import read_pcm
 from core.audio.encode import encode
-from tests.api_harness import ApiEnv, api_settings, live_api
+from tests.api_harness import ApiEnv, usage
 from tests.integration.bad_files import flac_claiming
 
 CLIPS = [f"en/LJ001-000{i}.wav" for i in range(1, 6)]  # 34.5 s of read speech
@@ -36,18 +35,6 @@ def mp3_claiming(pcm: np.ndarray, frames: int) -> bytes:
     assert at > 0 and int.from_bytes(data[at + 4 : at + 8], "big") & 1, "no frame count in the tag"
     data[at + 8 : at + 12] = frames.to_bytes(4, "big")
     return bytes(data)
-
-
-@pytest.fixture
-async def api(tmp_path: Path, database_url: str) -> AsyncIterator[ApiEnv]:
-    async with live_api(api_settings(tmp_path, database_url), minutes=10) as env:
-        yield env
-
-
-async def usage(api: ApiEnv, key: str) -> tuple[int, int]:
-    status, body = await api.call("GET", "/v1/profile/usage", key=key)
-    assert status == 200, body
-    return int(body["remaining"]["seconds"]), int(body["held_seconds"])
 
 
 async def run(api: ApiEnv, tmp_path: Path, name: str, data: bytes, key: str) -> tuple[dict[str, Any], Any]:

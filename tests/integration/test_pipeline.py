@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from billing import ledger
+from cli.bootstrap import build_platform
 from cli.wiring import Engines, running_workers
 from core.audio.decode import read_pcm
 from core.audio.encode import encode_to_file
@@ -29,7 +30,7 @@ from core.platform import Platform
 from core.services import uploads
 from core.services.transcriptions import TranscriptionRequest, cancel_job, request_transcription
 from core.services.users import create_user
-from core.settings import Settings
+from tests.api_harness import api_settings
 from tests.integration.ledger_invariant import assert_ledger_consistent
 
 CLIP = "en/LJ001-0002.wav"  # "in being comparatively modern." — 1.9 s
@@ -40,20 +41,6 @@ class Env:
     platform: Platform
     user_id: str
     clip: Path
-
-
-def _settings(tmp_path: Path, database_url: str, redis_url: str, **overrides: object) -> Settings:
-    return Settings.load(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        redis_url=redis_url,
-        asr_engine="pocketsphinx",
-        tts_engine="espeak",
-        worker_threads=2,
-        job_stale_seconds=30,
-        reconcile_interval_seconds=3600,
-        **overrides,
-    )
 
 
 @pytest.fixture(params=["stub", "redis"])
@@ -67,8 +54,10 @@ async def env(
 ) -> AsyncIterator[Env]:
     redis_url = request.getfixturevalue("redis_url") if broker_kind == "redis" else ""
     marker = request.node.get_closest_marker("settings")
-    settings = _settings(tmp_path, database_url, redis_url, **(marker.kwargs if marker else {}))
-    platform = Platform.build(settings)
+    settings = api_settings(
+        tmp_path, database_url, redis_url, job_stale_seconds=30, **(marker.kwargs if marker else {})
+    )
+    platform = build_platform(settings)
     user = await create_user(platform.db, starting_minutes=1)
     async with running_workers(platform, Engines.from_settings(settings), reconcile=False):
         yield Env(platform, user.id, shared_audio / CLIP)
@@ -106,6 +95,20 @@ async def wait_finished(env: Env, job_id: str, within: float = 60) -> Transcript
 async def balance(env: Env) -> int:
     async with env.platform.db.read() as session:
         return await ledger.balance(session, env.user_id)
+
+
+async def dead_workers_job(env: Env, *, attempts: int) -> TranscriptionJob:
+    """A job a worker claimed and died on: processing, ``attempts`` used, silent for a minute."""
+    key = await upload(env, env.clip)
+    job = TranscriptionJob(user_id=env.user_id, object_key=key, language="auto", duration_seconds=1.9)
+    async with env.platform.db.write() as session:
+        await admission.submit(session, job, hold_seconds=2, max_queued=20, max_active=1)
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id)
+            .values(status="processing", attempts=attempts, heartbeat_at=utcnow() - timedelta(minutes=1))
+        )
+    return job
 
 
 async def drain(env: Env) -> None:
@@ -176,16 +179,7 @@ async def test_a_lost_message_is_recovered_by_the_reconciler(env: Env) -> None:
 
 
 async def test_a_dead_workers_job_is_requeued_and_charged_once(env: Env) -> None:
-    key = await upload(env, env.clip)
-    job = TranscriptionJob(user_id=env.user_id, object_key=key, language="auto", duration_seconds=1.9)
-    async with env.platform.db.write() as session:
-        await admission.submit(session, job, hold_seconds=2, max_queued=20, max_active=1)
-        # A worker claimed it and died: processing, attempt 1, silent for a minute.
-        await session.execute(
-            update(Job)
-            .where(Job.id == job.id)
-            .values(status="processing", attempts=1, heartbeat_at=utcnow() - timedelta(minutes=1))
-        )
+    job = await dead_workers_job(env, attempts=1)
 
     report = await reconcile(env.platform)
 
@@ -197,15 +191,7 @@ async def test_a_dead_workers_job_is_requeued_and_charged_once(env: Env) -> None
 
 @pytest.mark.settings(job_max_attempts=2)
 async def test_a_job_out_of_attempts_fails_and_refunds(env: Env) -> None:
-    key = await upload(env, env.clip)
-    job = TranscriptionJob(user_id=env.user_id, object_key=key, language="auto", duration_seconds=1.9)
-    async with env.platform.db.write() as session:
-        await admission.submit(session, job, hold_seconds=2, max_queued=20, max_active=1)
-        await session.execute(
-            update(Job)
-            .where(Job.id == job.id)
-            .values(status="processing", attempts=2, heartbeat_at=utcnow() - timedelta(minutes=1))
-        )
+    job = await dead_workers_job(env, attempts=2)
 
     report = await reconcile(env.platform)
 

@@ -13,6 +13,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
+from cli.bootstrap import build_platform
 from core.db.base import utcnow
 from core.db.migrate import alembic_config, upgrade_async
 from core.db.models import TranscriptionJob
@@ -25,7 +26,7 @@ from core.settings import Settings
 @pytest.fixture
 async def platform(tmp_path: Path, database_url: str) -> AsyncIterator[Platform]:
     settings = Settings.load(data_dir=tmp_path / "data", database_url=database_url, redis_url="")
-    built = Platform.build(settings)  # a StubBroker; no worker consumes what is sent
+    built = build_platform(settings)  # a StubBroker; no worker consumes what is sent
     for queue in ("asr", "tts", "deliver"):
         built.broker.declare_queue(queue)
     yield built

@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 from bundled.catalog import PIPER_JOE
-from tests.conftest import require
+from tests.conftest import from_threads, require
 from tests.tts_models import EN_SPEAKERS, RU_SPEAKERS, decode, install
 from tts.errors import ModelNotAvailable, UnknownEngine
 from tts.espeak import EspeakEngine
@@ -29,12 +28,7 @@ def _engines(models_dir: Path, **kwargs: str) -> TtsEngines:
 
 def test_engines_are_built_once_even_when_threads_race(tmp_path: Path) -> None:
     engines = _engines(tmp_path, default_engine="espeak")
-    got: list[object] = []
-    threads = [threading.Thread(target=lambda: got.append(engines.get("espeak"))) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    got = from_threads(lambda: engines.get("espeak"))
     assert len(got) == 8 and all(g is got[0] for g in got)
     assert engines.get() is got[0] and engines.get("espeak-ng") is got[0]
 

@@ -7,8 +7,7 @@ import logging
 import pytest
 
 from asr.errors import ModelNotAvailable, UnsupportedLanguage
-from core.errors import InvalidInput
-from core.jobs.execute import _public_message
+from core.errors import InvalidInput, public_message
 from tts.errors import ModelNotAvailable as VoiceNotAvailable
 
 
@@ -17,15 +16,15 @@ def test_a_missing_model_s_path_goes_to_the_log_not_to_the_job(
     error: type[Exception], caplog: pytest.LogCaptureFixture
 ) -> None:
     exc = error("No model at /srv/nagovori/var/models/whisper/large-v3; run `nagovori models pull`.")
-    with caplog.at_level(logging.WARNING, logger="core.jobs.execute"):
-        message = _public_message(exc)
+    with caplog.at_level(logging.WARNING, logger="core.jobs"):
+        message = public_message(exc)
     assert "/srv" not in message and message == type(exc).default_message  # type: ignore[attr-defined]
     assert "/srv/nagovori/var/models" in caplog.text
 
 
 def test_messages_without_paths_are_kept_as_they_are() -> None:
-    assert _public_message(UnsupportedLanguage("This engine does not know Welsh.")) == (
+    assert public_message(UnsupportedLanguage("This engine does not know Welsh.")) == (
         "This engine does not know Welsh."
     )
     ours = InvalidInput("The file name a/b is not allowed.")
-    assert _public_message(ours) == ours.message
+    assert public_message(ours) == ours.message

@@ -5,12 +5,10 @@
 * the edges never import each other;
 * ``core/`` imports nothing from the edges, the CLI (the composition root) or the migrations;
 * ``asr/`` and ``tts/`` import nothing of the project but ``bundled/`` (their model catalog);
-* ``billing/`` imports nothing of the project.
+* ``billing/`` and ``bundled/`` import nothing of the project.
 
 Every import counts: inside functions and under ``if TYPE_CHECKING`` too. Each rule is its own case
-per layer. The ``api/`` cases that fail today are marked ``xfail(strict=True)`` with the offending
-modules (``KNOWN_API_VIOLATIONS``): they turn into failures, on purpose, once ``api/`` is clean —
-then drop them from the list.
+per layer.
 """
 
 from __future__ import annotations
@@ -39,20 +37,6 @@ PROJECT = (
 )
 EDGES = ("bots", "api", "web")
 EDGE_FORBIDDEN = ("billing", "sqlalchemy", "core.db", "asr", "tts", "dramatiq")
-
-# api/ is renovated after the bots (issue 12); until then these imports are known.
-KNOWN_API_VIOLATIONS: dict[str, tuple[str, ...]] = {
-    "billing": ("api/errors.py", "api/routes/admin.py", "api/routes/me.py"),
-    "core.db": (
-        "api/auth.py",
-        "api/routes/openai_jobs.py",
-        "api/routes/transcription_stream.py",
-        "api/schemas/account.py",
-        "api/schemas/transcriptions.py",
-        "api/schemas/tts.py",
-        "api/state.py",
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -100,17 +84,8 @@ def _present(layers: tuple[str, ...]) -> list[str]:
     return [layer for layer in layers if (ROOT / layer).is_dir()]
 
 
-def _edge_case(layer: str, package: str) -> object:
-    if layer == "api" and package in KNOWN_API_VIOLATIONS:
-        files = ", ".join(KNOWN_API_VIOLATIONS[package])
-        reason = f"api/ renovation pending (issue 12): {package} imported by {files}"
-        return pytest.param(layer, package, marks=pytest.mark.xfail(strict=True, reason=reason))
-    return pytest.param(layer, package)
-
-
 @pytest.mark.parametrize(
-    ("layer", "package"),
-    [_edge_case(layer, package) for layer in _present(EDGES) for package in EDGE_FORBIDDEN],
+    ("layer", "package"), [(layer, package) for layer in _present(EDGES) for package in EDGE_FORBIDDEN]
 )
 def test_an_edge_goes_through_the_core_services(layer: str, package: str) -> None:
     """Edges use ``core`` services, never the ledger, the database or an engine directly."""
@@ -133,9 +108,10 @@ def test_an_engine_package_knows_nothing_of_the_rest(layer: str) -> None:
     assert offending(layer, others) == []
 
 
-def test_billing_imports_nothing_of_the_project() -> None:
-    others = tuple(package for package in PROJECT if package != "billing")
-    assert offending("billing", others) == []
+@pytest.mark.parametrize("layer", ["billing", "bundled"])
+def test_a_leaf_package_imports_nothing_of_the_project(layer: str) -> None:
+    others = tuple(package for package in PROJECT if package != layer)
+    assert offending(layer, others) == []
 
 
 @pytest.mark.parametrize("layer", ["bots", "api", "core", "asr", "tts", "billing"])

@@ -19,17 +19,16 @@ from tts.errors import (
     UnsupportedLanguage,
 )
 
-ALL = [
+CALLERS: list[type[TtsError]] = [
     TextEmpty,
     TextTooLong,
     UnknownVoice,
     UnsupportedLanguage,
     InvalidSpeed,
     UnknownEngine,
-    ModelNotAvailable,
-    ModelDownloadFailed,
-    EngineFailure,
 ]
+SERVERS: list[type[TtsError]] = [ModelNotAvailable, ModelDownloadFailed, EngineFailure]
+ALL = [*CALLERS, *SERVERS]
 
 
 def test_codes_are_stable_and_unique() -> None:
@@ -61,17 +60,8 @@ def test_default_messages(cls: type[TtsError]) -> None:
 
 
 def test_caller_errors_share_a_parent_and_server_errors_do_not() -> None:
-    callers: list[type[TtsError]] = [
-        TextEmpty,
-        TextTooLong,
-        UnknownVoice,
-        UnsupportedLanguage,
-        InvalidSpeed,
-        UnknownEngine,
-    ]
-    servers: list[type[TtsError]] = [ModelNotAvailable, ModelDownloadFailed, EngineFailure]
-    assert all(issubclass(cls, InvalidTtsRequest) for cls in callers)
-    assert not any(issubclass(cls, InvalidTtsRequest) for cls in servers)
+    assert all(issubclass(cls, InvalidTtsRequest) for cls in CALLERS)
+    assert not any(issubclass(cls, InvalidTtsRequest) for cls in SERVERS)
 
 
 def test_the_tree_in_the_docstring_names_every_class() -> None:
