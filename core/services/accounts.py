@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from billing import ledger
 from billing.usage import UsageReport, usage_report
 from core.db.base import utcnow
@@ -20,16 +18,8 @@ ALL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 __all__ = ["ALL_TIME", "UsageReport", "User", "balance_seconds", "find_account", "telegram_account", "usage"]
 
 
-async def telegram_account(
-    db: Database, telegram_id: int, *, name: str | None, language: str | None, free_minutes: float
-) -> tuple[User, bool]:
-    """The Telegram user's account, made on first contact (with the free minutes, once).
-    Returns (user, created)."""
-    async with db.read() as session:
-        user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-    if user is not None:
-        return user, False
-    return await users.telegram_user(db, telegram_id, name=name, language=language, free_minutes=free_minutes)
+telegram_account = users.telegram_user
+"""The Telegram user's account, made on first contact (with the free minutes, once); (user, created)."""
 
 
 async def find_account(db: Database, user_id: str) -> User | None:

@@ -19,9 +19,9 @@ from billing.errors import BillingError, InsufficientMinutes
 from billing.pricing import round_up
 from core.audio.encode import check_format
 from core.db.models import SpeechJob
-from core.errors import NotFound
 from core.jobs import admission
 from core.platform import Platform
+from core.services.owned_jobs import owned_job
 from tts.base import MAX_TEXT_CHARS
 from tts.synthesize import check_speed
 from tts.text import prepare_text
@@ -149,11 +149,7 @@ async def request_speech(platform: Platform, user_id: str, request: SpeechReques
 
 
 async def get_speech(platform: Platform, user_id: str, job_id: str) -> SpeechJob:
-    async with platform.db.read() as session:
-        job = await session.get(SpeechJob, job_id)
-    if job is None or job.user_id != user_id or job.archived_at is not None:
-        raise NotFound("Speech job not found.", id=job_id)
-    return job
+    return await owned_job(platform, SpeechJob, user_id, job_id, what="Speech job")
 
 
 async def list_speech(

@@ -24,6 +24,7 @@ from core.jobs.states import JobStatus, can_transition, is_terminal
 from core.platform import Platform
 from core.services.accounts import balance_seconds
 from core.services.catalog import TASKS
+from core.services.owned_jobs import owned_job
 from core.services.uploads import pin_upload, uploaded_object
 from core.settings import Settings
 
@@ -150,11 +151,7 @@ async def request_transcription(
 
 async def get_transcription(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
     """The user's job; someone else's (or an archived one) is NotFound."""
-    async with platform.db.read() as session:
-        job = await session.get(TranscriptionJob, job_id)
-    if job is None or job.user_id != user_id or job.archived_at is not None:
-        raise NotFound("Transcription not found.", id=job_id)
-    return job
+    return await owned_job(platform, TranscriptionJob, user_id, job_id, what="Transcription")
 
 
 async def list_transcriptions(

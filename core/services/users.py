@@ -42,16 +42,9 @@ async def create_user(
             )
             session.add(user)
             await session.flush()
-            seconds = minutes_to_seconds(starting_minutes)
-            if seconds:
-                await ledger.grant(
-                    session,
-                    user.id,
-                    seconds,
-                    source="admin",
-                    reason="starting balance",
-                    idempotency_key=f"start:{user.id}",
-                )
+            await _first_minutes(
+                session, user.id, starting_minutes, source="admin", reason="starting balance"
+            )
             return user
     except IntegrityError as exc:
         raise Conflict("A user with this e-mail or Telegram id already exists.") from exc
@@ -74,7 +67,11 @@ async def telegram_user(
     db: Database, telegram_id: int, *, name: str | None, language: str | None, free_minutes: float
 ) -> tuple[User, bool]:
     """The account of a Telegram user, created on first contact with the free minutes granted once.
-    Returns (user, created)."""
+    Returns (user, created). A known user costs one read, not a write transaction per message."""
+    async with db.read() as session:
+        user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
+    if user is not None:
+        return user, False
     async with db.write() as session:
         user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
         created = user is None
@@ -82,19 +79,36 @@ async def telegram_user(
             user = User(telegram_id=telegram_id, name=name, ui_language=_ui_language(language))
             session.add(user)
             await session.flush()
-        seconds = minutes_to_seconds(free_minutes)
-        if seconds:
-            # Keyed by account: however often /start arrives, the free minutes come once.
-            await ledger.grant(
-                session,
-                user.id,
-                seconds,
-                source="free",
-                reason="free minutes",
-                idempotency_key=f"free:{user.id}",
-                channel="telegram",
-            )
+        # Keyed by account: however often /start arrives, the free minutes come once.
+        await _first_minutes(
+            session, user.id, free_minutes, source="free", reason="free minutes", channel="telegram"
+        )
         return user, created
+
+
+async def _first_minutes(
+    session: AsyncSession,
+    user_id: str,
+    minutes: float,
+    *,
+    source: str,
+    reason: str,
+    channel: str | None = None,
+) -> None:
+    """A new account's first minutes ("start:" for admins' accounts, "free:" for Telegram's),
+    granted at most once per account whatever calls it again."""
+    seconds = minutes_to_seconds(minutes)
+    if seconds:
+        prefix = "free" if source == "free" else "start"
+        await ledger.grant(
+            session,
+            user_id,
+            seconds,
+            source=source,
+            reason=reason,
+            idempotency_key=f"{prefix}:{user_id}",
+            channel=channel,
+        )
 
 
 async def grant_minutes(
