@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.auth import auth_middleware
+from api.auth import auth_cache_ctx, auth_middleware
 from api.errors import error_middleware
 from api.ratelimit import add_rate_headers, rate_limit_middleware
 from api.routes import (
@@ -88,6 +88,7 @@ def create_app(
             await platform.close()
 
     app.cleanup_ctx.append(platform_ctx)
+    app.cleanup_ctx.append(auth_cache_ctx)  # after platform_ctx: stops listening before it closes
     return app
 
 

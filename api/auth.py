@@ -1,8 +1,14 @@
-"""Bearer authentication for ``/v1/*``: ``nag_`` API keys (hashed) or HS256 JWTs."""
+"""Bearer authentication for ``/v1/*``: ``nag_`` API keys (hashed) or HS256 JWTs.
+
+Both resolve through the process's authentication cache (``core.services.auth_cache``), which
+``auth_cache_ctx`` keeps subscribed to the event bus's invalidations while the app runs."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import jwt
 from aiohttp import web
@@ -10,7 +16,7 @@ from aiohttp import web
 from api.errors import Handler
 from api.state import PLATFORM, USER_KEY
 from core.errors import AuthenticationFailed
-from core.services import accounts, api_keys
+from core.services import api_keys, auth_cache
 from core.services.accounts import User
 
 PROTECTED_PREFIX = "/v1/"
@@ -21,6 +27,17 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.path.startswith(PROTECTED_PREFIX):
         request[USER_KEY] = await _authenticate(request)
     return await handler(request)
+
+
+async def auth_cache_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Follow the authentication cache's invalidations while the app runs (until then the cache
+    answers nothing, so requests read the database)."""
+    platform = app[PLATFORM]
+    listener = asyncio.create_task(platform.auth_cache.listen(platform.events))
+    yield
+    listener.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await listener
 
 
 async def _authenticate(request: web.Request) -> User:
@@ -35,7 +52,7 @@ async def _authenticate(request: web.Request) -> User:
     if not (token.isascii() and token.isprintable()):
         raise AuthenticationFailed()
     if token.startswith(api_keys.KEY_PREFIX):
-        return await api_keys.authenticate(platform.db, token)
+        return await api_keys.authenticate(platform, token)
     try:
         claims = jwt.decode(
             token,
@@ -54,7 +71,7 @@ async def _authenticate(request: web.Request) -> User:
             f"The token's exp must be a number at most {max_lifetime} seconds from now."
         )
     try:
-        user = await accounts.find_account(platform.db, str(claims["sub"]))
+        user = await auth_cache.user_by_id(platform, str(claims["sub"]))
     except Exception as exc:
         raise AuthenticationFailed("The token's user does not exist.") from exc
     if user is None:

@@ -9,13 +9,14 @@ database bound to their event loop) around the same broker and event bus.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dramatiq import Broker
 
 from core.db.database import Database
 from core.events import EventBus
 from core.jobs.queue import JobQueue
+from core.services.auth_cache import AuthCache
 from core.settings import Settings
 from core.signing import UrlSigner
 from core.storage.base import ObjectStore
@@ -23,7 +24,8 @@ from core.storage.base import ObjectStore
 
 @dataclass
 class Platform:
-    """Settings plus the database, object store, URL signer, job queue and event bus."""
+    """Settings plus the database, object store, URL signer, job queue and event bus, and the
+    process's cache of who credentials belong to (kept by ``for_this_loop``: one per process)."""
 
     settings: Settings
     db: Database
@@ -32,6 +34,7 @@ class Platform:
     broker: Broker
     queue: JobQueue
     events: EventBus
+    auth_cache: AuthCache = field(default_factory=AuthCache)
 
     def for_this_loop(self) -> Platform:
         """The same platform with its own database engine, for another event loop (the workers')."""

@@ -282,10 +282,16 @@ def server_env(
 
 @contextlib.contextmanager
 def server_processes(
-    tmp_path: Path, database_url: str, redis_url: str = "", *, minutes: float = 30, **settings: str
+    tmp_path: Path,
+    database_url: str,
+    redis_url: str = "",
+    *,
+    minutes: float = 30,
+    serve_args: tuple[str, ...] = (),
+    **settings: str,
 ) -> Iterator[ServerProcess]:
-    """Migrate, create a user and key, start the server (and a worker when ``redis_url`` is set),
-    wait until /healthz answers; stop them all (SIGTERM) at the end."""
+    """Migrate, create a user and key, start the server (``nagovori serve *serve_args``, and a
+    worker when ``redis_url`` is set), wait until /healthz answers; stop them all (SIGTERM) at the end."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_env(
@@ -298,7 +304,7 @@ def server_processes(
     )
     upgrade(database_url)
     user_id, key = asyncio.run(new_account(database_url, minutes))
-    commands = [["serve"]] + ([["worker", "--threads", "2"]] if redis_url else [])
+    commands = [["serve", *serve_args]] + ([["worker", "--threads", "2"]] if redis_url else [])
     processes: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
     try:

@@ -47,5 +47,5 @@ async def list_keys_handler(request: web.Request) -> web.Response:
     errors=(404,),
 )
 async def revoke_key_handler(request: web.Request) -> web.Response:
-    await api_keys.revoke_key(request.app[PLATFORM].db, current_user(request).id, request.match_info["id"])
+    await api_keys.revoke_key(request.app[PLATFORM], current_user(request).id, request.match_info["id"])
     return web.Response(status=204)

@@ -4,11 +4,13 @@ A database or queue outage answers 503 (this process cannot work). A default eng
 serve (its model missing or damaged) answers 200 with ``"status": "degraded"`` and names the
 engine, the model and why: the API still serves accounts, history and the other engines, and a
 restart would not help, so a load balancer should keep the process while an operator is told.
+The answer names the process (``pid``): behind ``serve --workers N`` it says which one answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from aiohttp import web
@@ -50,6 +52,7 @@ async def healthz_handler(request: web.Request) -> web.Response:
     body = {
         "status": "ok" if ok and serving else "degraded",
         "mode": "embedded" if platform.settings.embedded else "distributed",
+        "pid": os.getpid(),
         "checks": checks,
     }
     return web.json_response(body, status=200 if ok else 503)

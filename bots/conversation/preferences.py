@@ -58,7 +58,7 @@ async def lang(turn: Turn, message: Message, args: str) -> None:
 
 
 async def set_asr_language(turn: Turn, code: str) -> None:
-    turn.user = await users.update_preferences(turn.deps.platform.db, turn.user.id, asr_language=code)
+    turn.user = await users.update_preferences(turn.deps.platform, turn.user.id, asr_language=code)
     await turn.say("lang_set", asr=_asr_name(code, turn.lang))
 
 
@@ -69,7 +69,7 @@ async def on_lang(turn: Turn, callback: Callback, value: str) -> None:
 
 async def on_ui(turn: Turn, callback: Callback, value: str) -> None:
     if value in UI_LANGUAGES:
-        turn.user = await users.update_preferences(turn.deps.platform.db, turn.user.id, ui_language=value)
+        turn.user = await users.update_preferences(turn.deps.platform, turn.user.id, ui_language=value)
         turn.lang = value
         await turn.say("ui_set")
 
@@ -99,7 +99,7 @@ async def voice(turn: Turn, message: Message, args: str) -> None:
 
 
 async def set_voice(turn: Turn, voice_id: str) -> None:
-    turn.user = await users.update_preferences(turn.deps.platform.db, turn.user.id, voice=voice_id)
+    turn.user = await users.update_preferences(turn.deps.platform, turn.user.id, voice=voice_id)
     await turn.say("voice_set", voice=_voice_label(voice_id))
 
 
@@ -128,7 +128,7 @@ async def mode(turn: Turn, message: Message, args: str) -> None:
 
 
 async def set_mode(turn: Turn, value: str) -> None:
-    turn.user = await users.update_preferences(turn.deps.platform.db, turn.user.id, reply_mode=value)
+    turn.user = await users.update_preferences(turn.deps.platform, turn.user.id, reply_mode=value)
     await turn.say("mode_choose", mode=say(turn.lang, f"mode_{value}"))
 
 

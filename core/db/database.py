@@ -3,9 +3,32 @@
 One ``Database`` per event loop: async engines keep connections bound to the loop that opened
 them, so the API and the embedded worker each build their own.
 
-SQLite takes one writer at a time and fails a deferred transaction that reads and then tries to
-write after another writer committed. Write transactions therefore start with ``BEGIN IMMEDIATE``,
-which makes them queue up (``busy_timeout``) instead of failing; read-only sessions stay deferred.
+Three kinds of session, so that a read never takes a writer's lock or pays for a transaction it
+does not need:
+
+* ``write()``: a unit of work. SQLite takes one writer at a time and fails a deferred transaction
+  that reads and then tries to write after another writer committed, so on SQLite write
+  transactions start with ``BEGIN IMMEDIATE``: they queue up (``busy_timeout``) instead of failing.
+* ``read()``: several queries that must agree (a report, a list and its count): one deferred,
+  read-only transaction (``BEGIN`` on SQLite: a WAL snapshot that never blocks or waits for writers).
+* ``lookup()``: one query on its own (a balance, a row by id). One statement is consistent by
+  itself, so it runs outside any transaction (SQLite: no ``BEGIN``; PostgreSQL: ``AUTOCOMMIT``, no
+  ``BEGIN``/``ROLLBACK`` round trips) — what a hot read such as ``GET /v1/me`` needs.
+
+Tuning (see docs/operations.md "Database tuning"):
+
+* SQLite, per connection: ``journal_mode=WAL`` (readers and the one writer do not block each other),
+  ``synchronous=NORMAL`` (in WAL mode a commit survives a crash of the process; a power loss may
+  lose the last commits but never corrupts the file — acceptable for a single-host install, and it
+  spares an fsync per commit), ``busy_timeout=30000`` (a writer waits for the lock up to 30 s
+  instead of failing at once), ``foreign_keys=ON``, ``cache_size=-8192`` (8 MiB of page cache per
+  connection instead of 2 MiB: the hot tables stay in memory; at most 15 connections, 120 MiB).
+  Pool: 5 connections kept, 10 more under load (each aiosqlite connection is a thread; WAL lets
+  them all read at once while writes take turns).
+* PostgreSQL: 10 connections kept and 20 more under load per ``Database`` — per process and event
+  loop, so ``serve --workers N`` plus the workers must stay under the server's ``max_connections``
+  (N × 30 + …); connections are pinged when checked out (``pool_pre_ping``), so a restarted
+  server costs no failed request.
 """
 
 from __future__ import annotations
@@ -25,10 +48,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.errors import ServiceUnavailable
 
 _IMMEDIATE = "nagovori_sqlite_immediate"
+_NO_BEGIN = "nagovori_sqlite_no_begin"
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA cache_size=-8192",
+)
 
 
 class Database:
-    """The engine plus two session factories: ``write()`` and ``read()``."""
+    """The engine plus three session factories: ``write()``, ``read()`` and ``lookup()``."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -36,15 +68,22 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             kwargs["connect_args"] = {"timeout": 30}
+            if not _in_memory(url):  # a memory database keeps SQLAlchemy's single-connection pool
+                kwargs.update(pool_size=5, max_overflow=10)
         else:
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             private_sqlite_file(url)
             _configure_sqlite(self.engine)
-        writer = self.engine.execution_options(**{_IMMEDIATE: True}) if self.is_sqlite else self.engine
+            writer = self.engine.execution_options(**{_IMMEDIATE: True})
+            single = self.engine.execution_options(**{_NO_BEGIN: True})
+        else:
+            writer = self.engine
+            single = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._writes = async_sessionmaker(writer, expire_on_commit=False)
         self._reads = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._lookups = async_sessionmaker(single, expire_on_commit=False)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -56,6 +95,13 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for queries only; nothing is committed."""
         async with _translate_outage(), self._reads() as session:
+            yield session
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[AsyncSession]:
+        """A session for one query outside any transaction (see the module docstring); use
+        ``read()`` when several queries must see the same state. Never for writes."""
+        async with _translate_outage(), self._lookups() as session:
             yield session
 
     async def ping(self) -> None:
@@ -95,6 +141,12 @@ def _is_connection_error(exc: DBAPIError) -> bool:
     return any(m in text_ for m in markers)
 
 
+def _in_memory(url: str) -> bool:
+    """SQLAlchemy's own test for a memory database (which gets a single-connection pool)."""
+    parsed = make_url(url)
+    return not parsed.database or parsed.database == ":memory:" or parsed.query.get("mode") == "memory"
+
+
 def private_sqlite_file(url: str) -> None:
     """Make the SQLite file (and its -wal/-shm, which SQLite creates with the file's mode) readable
     by the owner only: it holds every transcript. SQLite itself would create it 0644."""
@@ -118,13 +170,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see the module docstring).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(_NO_BEGIN, False):
+            return  # a lookup: the driver runs its one statement in autocommit
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_IMMEDIATE, False) else "BEGIN")

@@ -24,13 +24,14 @@ telegram_account = users.telegram_user
 
 async def find_account(db: Database, user_id: str) -> User | None:
     """The account with this id, or None (deleted, or never existed)."""
-    async with db.read() as session:
+    async with db.lookup() as session:
         return await session.get(User, user_id)
 
 
 async def balance_seconds(db: Database, user_id: str) -> int:
-    """Seconds the account can spend now (minutes held by running jobs already subtracted)."""
-    async with db.read() as session:
+    """Seconds the account can spend now (minutes held by running jobs already subtracted): one
+    primary-key read of ``account_balances``, the ledger's running sum, outside any transaction."""
+    async with db.lookup() as session:
         return await ledger.balance(session, user_id)
 
 

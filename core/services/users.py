@@ -5,7 +5,7 @@ grant of minutes adds."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,10 @@ from billing.pricing import minutes_to_seconds
 from core.db.database import Database
 from core.db.models import User
 from core.errors import Conflict, InvalidInput, NotFound
+from core.services import auth_cache
+
+if TYPE_CHECKING:
+    from core.platform import Platform
 
 
 async def create_user(
@@ -153,17 +157,28 @@ async def _grant_once(
         return await ledger.balance(session, user_id)
 
 
-async def update_preferences(db: Database, user_id: str, **changes: Any) -> User:
+async def update_preferences(platform: Platform, user_id: str, **changes: Any) -> User:
     """Change preferences (ui_language, asr_language, voice, reply_mode)."""
     allowed = {"ui_language", "asr_language", "voice", "reply_mode"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown preference: {', '.join(sorted(unknown))}.")
-    async with db.write() as session:
+    async with platform.db.write() as session:
         user = await get_user(session, user_id)
         for key, value in changes.items():
             setattr(user, key, value)
-        return user
+    await auth_cache.announce_user_changed(platform, user_id)
+    return user
+
+
+async def set_admin(platform: Platform, user_id: str, is_admin: bool) -> User:
+    """Promote or demote an account; its keys and tokens carry the new rights at once in every
+    API process (the change is announced to their authentication caches)."""
+    async with platform.db.write() as session:
+        user = await get_user(session, user_id)
+        user.is_admin = is_admin
+    await auth_cache.announce_user_changed(platform, user_id)
+    return user
 
 
 def _ui_language(telegram_language: str | None) -> str:

@@ -89,7 +89,7 @@ async def test_apikey_is_shown_once_and_works_on_the_same_account(stack: BotStac
     match = re.search(r"<code>(nag_[A-Za-z0-9_-]+)</code>", str(shown.text))
     assert match is not None
     secret = match.group(1)
-    user = await authenticate(stack.platform.db, secret)
+    user = await authenticate(stack.platform, secret)
     account = await stack.account(104)
     assert account is not None and user.id == account.id
 

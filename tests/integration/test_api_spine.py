@@ -81,7 +81,7 @@ async def test_bad_credentials_are_401_with_a_json_error(api: Api, header: str |
 
 async def test_a_revoked_key_stops_working_at_once(api: Api) -> None:
     keys = await api_keys.list_keys(api.platform.db, api.user_id)
-    await api_keys.revoke_key(api.platform.db, api.user_id, keys[0].id)
+    await api_keys.revoke_key(api.platform, api.user_id, keys[0].id)
     async with api.http.get(f"{api.base}/v1/me", headers=api.auth) as response:
         assert response.status == 401
 
