@@ -60,16 +60,21 @@ def test_two_api_processes_answer_on_one_port_and_sigterm_stops_both(tmp_path: P
         assert not any(Path(f"/proc/{pid}").exists() for pid in api_pids), server.output()
 
 
-def test_embedded_mode_refuses_more_than_one_api_process(tmp_path: Path) -> None:
-    env = server_env(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", "", 8, "x" * 32, {})
-    done = subprocess.run(
+def serve_two(directory: Path, redis_url: str, port: int) -> subprocess.CompletedProcess[str]:
+    """``nagovori serve --workers 2`` on a SQLite file in ``directory``, run to its end."""
+    env = server_env(directory, f"sqlite+aiosqlite:///{directory / 'n.db'}", redis_url, port, "x" * 32, {})
+    return subprocess.run(
         [sys.executable, "-m", "cli", "serve", "--workers", "2"],
         env=env,
-        cwd=tmp_path,
+        cwd=directory,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_embedded_mode_refuses_more_than_one_api_process(tmp_path: Path) -> None:
+    done = serve_two(tmp_path, "", 8)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "NAGOVORI_REDIS_URL" in done.stderr, done.stderr
     assert not (tmp_path / "n.db").exists()  # refused before anything was set up
@@ -79,15 +84,6 @@ def test_when_one_api_process_exits_serve_stops_the_others(tmp_path: Path, redis
     with socket.socket() as taken:  # a listener without SO_REUSEPORT: no API process can bind
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        port = taken.getsockname()[1]
-        env = server_env(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'n.db'}", redis_url, port, "x" * 32, {})
-        done = subprocess.run(
-            [sys.executable, "-m", "cli", "serve", "--workers", "2"],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = serve_two(tmp_path, redis_url, taken.getsockname()[1])
     assert done.returncode == 2
     assert "address already in use" in done.stderr, done.stderr[-2000:]
