@@ -9,39 +9,49 @@ from aiohttp import web
 
 from api.auth import auth_cache_ctx, auth_middleware
 from api.errors import error_middleware
+from api.observability import echo_request_id, observe_middleware
 from api.ratelimit import add_rate_headers, rate_limit_middleware
 from api.routes import (
     admin,
     api_keys,
+    auth_token,
     catalog,
     docs,
     health,
     me,
+    metrics,
     objects,
     openai_audio,
+    transcription_status,
     transcription_stream,
     transcriptions,
     tts,
     uploads,
+    webhooks,
 )
 from api.state import CATALOG, PLATFORM, RATE_LIMITER
 from core.platform import Platform
 from core.ratelimit import RateLimiter, build_rate_limiter
 from core.redaction import protect_logs
 from core.services.catalog import Catalog, EngineCatalog
+from web import site as web_site
 
 ROUTE_MODULES = (
     health,
+    metrics,
     me,
     objects,
     uploads,
     transcriptions,
     transcription_stream,
+    transcription_status,
     tts,
     api_keys,
+    auth_token,
     catalog,
     admin,
     openai_audio,
+    webhooks,
     docs,
 )
 
@@ -64,7 +74,9 @@ def create_app(
     protect_logs()
     # The body limit is enforced per upload by the store; aiohttp's own limit guards JSON routes.
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, rate_limit_middleware], client_max_size=1024 * 1024
+        # Outermost: the request id, metrics and access line see the status the client gets.
+        middlewares=[observe_middleware, error_middleware, auth_middleware, rate_limit_middleware],
+        client_max_size=1024 * 1024,
     )
     app[PLATFORM] = platform
     app[docs.OPENAPI_CACHE] = {}
@@ -78,8 +90,10 @@ def create_app(
     app[RATE_LIMITER] = limiter
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
+    web_site.mount(app, platform)  # the dashboard for people at /, on the same app and port
     app.on_response_prepare.append(add_rate_headers)
     app.on_response_prepare.append(_server_header)
+    app.on_response_prepare.append(echo_request_id)
 
     async def platform_ctx(_app: web.Application) -> AsyncIterator[None]:
         yield

@@ -114,7 +114,13 @@ def build_openapi(app: web.Application, *, title: str, version: str, description
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API key (`nag_…`) or an HS256 JWT signed with the server's secret",
-                }
+                },
+                "apiKey": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-API-Key",
+                    "description": "An API key (`nag_…`) in a header of its own; never in the query string",
+                },
             },
         },
         "tags": [{"name": t} for t in dict.fromkeys(t for _, _, s in operations for t in s.tags)],
@@ -184,7 +190,7 @@ def _operation(path: str, method: str, spec: Operation, refs: Refs) -> dict[str,
         }
     op["responses"] = responses
     if spec.auth:
-        op["security"] = [{"bearer": []}]
+        op["security"] = [{"bearer": []}, {"apiKey": []}]  # either one
     else:
         op["security"] = []
     return op

@@ -2,11 +2,13 @@
 ``POST /v1/uploads/presign`` at 50 and 200 concurrent connections, against a bare aiohttp handler
 (no auth, no database: a JSON answer) measured in the same run on the same machine.
 
-The API is ``nagovori serve`` in its embedded default (SQLite); the bare handler is another
-process running a few lines of aiohttp; the load comes from an aiohttp client in this process
-(keep-alive connections, one request at a time on each). On a 2-core machine the client competes
-with the server for CPU, which caps every figure, the bare handler's most.
-Target: the API keeps at least 40% of the bare handler's throughput.
+The API is ``nagovori serve`` in its embedded default (SQLite), one ``serve`` on PostgreSQL, and
+``serve --workers 2`` in distributed mode (PostgreSQL and a private Redis: two API processes on one
+port); the bare handler is another process running a few lines of aiohttp; the load comes from an
+aiohttp client in this process (keep-alive connections, one request at a time on each). On a
+2-core machine the client competes with the server for CPU, which caps every figure, the bare
+handler's most. Targets (issue 16): ``GET /v1/me`` keeps at least 40% of the bare handler's
+throughput, presign 25%, and p99 stays within 50 ms at 50 connections.
 
     .venv/bin/python -m bench.bench_api_load [--seconds S] [--connections 50,200]
 """
@@ -30,9 +32,20 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from bench.stack import deployment, free_port, percentile, scratch_postgres, verdict, workdir  # noqa: E402
+from bench.stack import (  # noqa: E402
+    deployment,
+    free_port,
+    percentile,
+    private_redis,
+    scratch_postgres,
+    verdict,
+    workdir,
+)
 
 PRESIGN_BODY = {"filename": "memo.ogg", "size_bytes": 123_456}
+TARGETS = {"GET /v1/me": 0.40, "presign": 0.25}  # share of the bare handler's throughput
+P99_TARGET_SECONDS = 0.050  # at TARGET_P99_CONNECTIONS
+TARGET_P99_CONNECTIONS = 50
 
 
 @dataclass(frozen=True)
@@ -141,11 +154,24 @@ def main() -> int:
     with (
         workdir("api-load") as directory,
         scratch_postgres() as postgres_url,
+        scratch_postgres() as workers_url,
+        private_redis(directory) as redis_url,
         deployment(directory / "sqlite") as embedded,
         deployment(directory / "postgres", database_url=postgres_url or "", serve=bool(postgres_url)) as pg,
+        deployment(
+            directory / "workers",
+            database_url=workers_url or "",
+            redis_url=redis_url or "",
+            serve=bool(workers_url and redis_url),
+            serve_args=("--workers", "2"),
+        ) as two,
         bare_server() as bare,
     ):
-        apis = {"SQLite": embedded, **({"PostgreSQL": pg} if postgres_url else {})}
+        apis = {
+            "SQLite": embedded,
+            **({"PostgreSQL": pg} if postgres_url else {}),
+            **({"PostgreSQL, --workers 2": two} if workers_url and redis_url else {}),
+        }
         for connections in levels:
 
             def run(
@@ -179,17 +205,24 @@ def main() -> int:
                 me = run("GET", f"{api.base}/v1/me", api.auth, None)
                 presign = run("POST", f"{api.base}/v1/uploads/presign", api.auth, PRESIGN_BODY)
                 rows.append(me.line(f"GET /v1/me ({database})", connections))
-                rows.append(presign.line(f"POST /v1/uploads/presign ({database})", connections))
+                rows.append(presign.line(f"presign ({database})", connections))
                 for label, result, reference in (
                     ("GET /v1/me", me, bare_get),
                     ("presign", presign, bare_post),
                 ):
-                    share = result.rps / reference.rps
+                    share, target = result.rps / reference.rps, TARGETS[label]
                     verdicts.append(
                         f"{label} ({database}) at {connections}: {share:.0%} of the bare handler's "
-                        f"throughput (target >= 40%): {verdict(share >= 0.40)}"
+                        f"throughput (target >= {target:.0%}): {verdict(share >= target)}"
                     )
-    print(f"nagovori serve (embedded) vs a bare aiohttp handler; aiohttp client; {args.seconds:g} s per run")
+                    if connections == TARGET_P99_CONNECTIONS:
+                        p99 = percentile(result.latencies, 99)
+                        verdicts.append(
+                            f"{label} ({database}) at {connections}: p99 {p99 * 1000:.1f} ms "
+                            f"(target <= {P99_TARGET_SECONDS * 1000:.0f} ms): "
+                            f"{verdict(p99 <= P99_TARGET_SECONDS)}"
+                        )
+    print(f"nagovori serve vs a bare aiohttp handler; aiohttp client; {args.seconds:g} s per run")
     print(f"{'endpoint':<38} {'conns':>5} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     print("\n".join(rows))
     print("\n".join(verdicts))

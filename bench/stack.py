@@ -177,10 +177,13 @@ def deployment(
     worker_threads: int = 1,
     minutes: float = 10_000,
     serve: bool = True,
+    serve_args: tuple[str, ...] = (),
+    python_args: tuple[str, ...] = (),
     **settings: str,
 ) -> Iterator[Deployment]:
-    """Migrate, create an account and key, start ``nagovori serve`` (embedded when no Redis) and
-    ``workers`` worker processes; stop them all (SIGTERM) at the end."""
+    """Migrate, create an account and key, start ``nagovori serve *serve_args`` (embedded when no
+    Redis; ``python *python_args -m cli serve``: e.g. under a profiler) and ``workers`` worker
+    processes; stop them all (SIGTERM) at the end."""
     from core.db.migrate import upgrade
     from tests.api_harness import new_account, server_env
 
@@ -216,7 +219,7 @@ def deployment(
             log = directory / "serve.log"
             with log.open("wb") as sink:
                 running.server = subprocess.Popen(
-                    [sys.executable, "-m", "cli", "serve"],
+                    [sys.executable, *python_args, "-m", "cli", "serve", *serve_args],
                     env=env,
                     cwd=directory,
                     stdout=sink,

@@ -6,12 +6,18 @@ job runs it can be extended (the audio turned out longer than its header said), 
 same conditional update, so the balance never goes below zero. Settling a job (capture + release)
 and releasing it are idempotent per job, keyed by unique ``idempotency_key`` values, so a
 redelivered message never charges twice.
+
+Every change to a balance row is noted in the session (``balances_changed``), so that whoever
+commits the session can announce it afterwards (the per-process balance caches,
+``core.services.balance_cache``) without any caller having to remember to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,9 +26,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.errors import InsufficientMinutes, UnknownHold
 from billing.tables import AccountBalance, LedgerEntry
 
+BALANCES_CHANGED = "billing.balances_changed"
+"""The key of ``session.info`` under which the accounts whose balance the session changed are kept."""
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def balances_changed(info: Mapping[str, Any]) -> frozenset[str]:
+    """The accounts whose balance a session (its ``info``) changed."""
+    return frozenset(info.get(BALANCES_CHANGED, ()))
+
+
+def _changed(session: AsyncSession, account_id: str) -> None:
+    session.info.setdefault(BALANCES_CHANGED, set()).add(account_id)
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,7 @@ async def hold(
         raise InsufficientMinutes(
             required_seconds=seconds, available_seconds=await balance(session, account_id)
         )
+    _changed(session, account_id)
     session.add(
         LedgerEntry(
             account_id=account_id,
@@ -138,6 +157,7 @@ async def extend(session: AsyncSession, job_id: str, seconds: int, *, quantum: i
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return 0
+    _changed(session, held.account_id)
     count = await session.scalar(
         select(func.count())
         .select_from(LedgerEntry)
@@ -272,3 +292,4 @@ async def _add_to_balance(session: AsyncSession, account_id: str, seconds: int) 
         set_={"seconds": AccountBalance.seconds + stmt.excluded.seconds},
     )
     await session.execute(stmt)
+    _changed(session, account_id)

@@ -22,6 +22,8 @@ from bots.model import Button, Keyboard
 from bots.texts import say
 from core.errors import RetryLater
 from core.jobs.states import JobStatus
+from core.observability import metrics
+from core.observability.request_context import OPTION_KEY, job_context
 from core.platform import Platform
 from core.services import deliveries
 from core.services.deliveries import FinishedJob, Job, SpeechJob, TranscriptionJob
@@ -59,15 +61,21 @@ class TelegramDeliverer:
         try:
             async with lock, self._open() as messenger:
                 for earlier in await deliveries.unsent_before(db, loaded, chat_id=chat_id, recent=RECENT):
-                    await self._send(messenger, earlier)
-                    await deliveries.mark_delivered(db, earlier.id)
+                    with job_context(earlier.id, (earlier.options or {}).get(OPTION_KEY)):
+                        await self._send(messenger, earlier)
+                        await deliveries.mark_delivered(db, earlier.id)
                 current = await deliveries.load_job(db, job.id)
                 if current is not None and current.delivered_at is None:
                     await self._send(messenger, current)
         except RetryAfter as exc:
+            metrics.BOT_DELIVERIES.labels("retry").inc()
             raise RetryLater(str(exc), seconds=exc.seconds) from exc
         except ChatUnavailable:
+            metrics.BOT_DELIVERIES.labels("unreachable").inc()
             log.info("chat %s blocked the bot or is gone; job %s stays unsent", chat_id, job.id)
+        except Exception:
+            metrics.BOT_DELIVERIES.labels("error").inc()
+            raise
         finally:
             if not lock.locked():
                 self._locks.pop(chat_id, None)
@@ -82,6 +90,8 @@ class TelegramDeliverer:
         else:
             await step.voice(job)
         await step.remove_status()
+        metrics.BOT_DELIVERIES.labels("sent").inc()
+        log.info("job %s delivered to chat %s", job.id, step.chat_id)
 
 
 class _Steps:

@@ -16,6 +16,7 @@ from bots.conversation.dispatch import Conversation
 from bots.messenger import Messenger
 from bots.model import Update
 from bots.progress import ProgressWatcher
+from core.observability import metrics, request_context
 from core.platform import Platform
 from core.services import bot_records
 
@@ -78,9 +79,15 @@ class TelegramBot:
         self.adapter.mount_webhook(app, self.webhook_path, secret)
 
     async def _on_update(self, update: Update) -> None:
-        await self._ready.wait()
-        assert self.conversation is not None
-        await self.conversation.handle(update)
+        metrics.BOT_UPDATES.labels(type(update).__name__.lower()).inc()
+        # The update's own id names the request: its job and delivery log lines carry it too.
+        token = request_context.request_id.set(f"tg-{update.update_id}")
+        try:
+            await self._ready.wait()
+            assert self.conversation is not None
+            await self.conversation.handle(update)
+        finally:
+            request_context.request_id.reset(token)
 
     async def start(self) -> None:
         """Learn the bot's username, then take updates (polling, or register the webhook)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from cli.database import require_schema
 from cli.serve_cmd import _until_signalled
 from core.errors import InvalidInput
 from core.settings import Settings
@@ -18,12 +19,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=("aiogram", "ptb"),
         help="bot framework (default: NAGOVORI_BOT_FRAMEWORK, aiogram)",
     )
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, database=True)  # the schema is checked once the token is known
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.telegram_token.get_secret_value():
         raise InvalidInput("set NAGOVORI_TELEGRAM_TOKEN to the token @BotFather gave you")
+    require_schema(settings)
     if args.framework:
         # The workers' deliverer opens its own messenger: keep both on the same framework.
         settings = settings.model_copy(update={"bot_framework": args.framework})

@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "check",
         help="check every balance, hold and charge (exit 1 listing the offending accounts and jobs)",
     )
-    check.set_defaults(func=run_ledger_check)
+    check.set_defaults(func=run_ledger_check, database=True, needs_schema=True)
 
 
 def run_ledger_check(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from core.errors import InvalidInput
@@ -36,20 +38,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     # Set by a supervising ``serve --workers N`` on the processes it starts: which one this is.
     parser.add_argument("--api-process", type=int, help=argparse.SUPPRESS)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, precheck=check_arguments, database=True, needs_schema=True)
+
+
+def check_arguments(args: argparse.Namespace, settings: Settings) -> None:
+    """Refuse a ``--workers`` count the mode cannot run (before the database is opened)."""
+    if args.workers < 1:
+        raise InvalidInput("--workers must be at least 1")
+    if args.workers > 1 and settings.embedded:
+        raise InvalidInput(
+            "`serve --workers` above 1 needs NAGOVORI_REDIS_URL: in embedded mode the "
+            "in-process broker and workers cannot be shared between processes."
+        )
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    if args.workers < 1:
-        raise InvalidInput("--workers must be at least 1")
+    check_arguments(args, settings)
     if args.workers > 1:
-        if settings.embedded:
-            raise InvalidInput(
-                "`serve --workers` above 1 needs NAGOVORI_REDIS_URL: in embedded mode the "
-                "in-process broker and workers cannot be shared between processes."
-            )
         return _supervise(args, host, port)
     asyncio.run(serve(settings, host, port, process=args.api_process))
     return 0
@@ -108,6 +115,7 @@ def _supervise(args: argparse.Namespace, host: str, port: int) -> int:
     command += ["serve", "--host", host, "--port", str(port), "--workers", "1"]
     children: list[subprocess.Popen[bytes]] = []
     stopping: list[int] = []
+    env, metrics_dir = _shared_metrics_env()
 
     def forward(signum: int, _frame: object) -> None:
         stopping.append(signum)
@@ -119,7 +127,7 @@ def _supervise(args: argparse.Namespace, host: str, port: int) -> int:
     signal.signal(signal.SIGINT, forward)
     for index in range(args.workers):
         if not stopping:
-            children.append(subprocess.Popen([*command, "--api-process", str(index)]))
+            children.append(subprocess.Popen([*command, "--api-process", str(index)], env=env))
     while not stopping and all(child.poll() is None for child in children):
         time.sleep(0.2)
     died = [child.returncode for child in children if child.returncode is not None]
@@ -134,7 +142,20 @@ def _supervise(args: argparse.Namespace, host: str, port: int) -> int:
             codes.append(child.wait())
     # The code of the one that exited first, else the worst; -N (killed by signal N) as a shell says it.
     code = died[0] if died else max(codes, key=abs, default=0)
+    if metrics_dir is not None:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return code if code >= 0 else 128 - code
+
+
+def _shared_metrics_env() -> tuple[dict[str, str], str | None]:
+    """The processes share one port, so a scrape reaches any one of them: they keep their metrics
+    in one folder (prometheus-client's multiprocess mode) and each answers for all. A folder the
+    operator set (``PROMETHEUS_MULTIPROC_DIR``) is used as is; else a fresh one, removed at the end."""
+    env = dict(os.environ)
+    if env.get("PROMETHEUS_MULTIPROC_DIR"):
+        return env, None
+    env["PROMETHEUS_MULTIPROC_DIR"] = folder = tempfile.mkdtemp(prefix="nagovori-metrics-")
+    return env, folder
 
 
 async def _until_signalled() -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cli.engine_config import tts_config
+from cli.paths import output_file
 from core.audio.encode import FORMATS, StreamingEncoder, check_format, encode_to_file
 from core.settings import Settings
 from tts.base import SpeechChunk
@@ -66,6 +67,8 @@ def output_format(output: str, fmt: str | None) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     fmt = output_format(args.output, args.format)
+    if args.output != "-":
+        output_file(Path(args.output))  # before any synthesis: a folder or a missing one says so
     engines = TtsEngines(tts_config(settings))
     engine = engines.get(args.engine)
     # Validation (text, voice, language, speed) happens here, before anything is written.

@@ -20,6 +20,7 @@ from asr.formats import check_limits, to_json, to_srt, to_text, to_vtt
 from asr.registry import ENGINES, AsrEngines
 from asr.transcribe import TranscriptResult, transcribe_audio
 from cli.engine_config import asr_config
+from cli.paths import input_file
 from core.audio import decode_pcm, probe
 from core.errors import InvalidInput
 from core.services.transcriptions import check_duration
@@ -58,9 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    path: Path = args.file
-    if not path.is_file():
-        raise InvalidInput(f"No such file: {path}")
+    path = input_file(args.file)
     check_limits(args.max_chars_per_line, args.max_lines)
     options = TranscriptionOptions(
         language=args.language,

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--processes", type=int, default=1, help="worker processes (default: 1)")
     parser.add_argument("--threads", type=int, help="threads per process (default: NAGOVORI_WORKER_THREADS)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=run, database=True, needs_schema=True)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -40,29 +40,37 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.processes < 1:
         raise InvalidInput("--processes must be at least 1")
     if args.processes > 1:
-        return _run_children(args, queues)
+        return _run_children(args, queues, settings.metrics_port)
     asyncio.run(work(settings, queues, args.threads))
     return 0
 
 
 async def work(settings: Settings, queues: tuple[str, ...], threads: int | None) -> None:
     from cli.bootstrap import build_platform
+    from cli.metrics_endpoint import metrics_endpoint
     from cli.wiring import Engines, running_workers
 
     platform = build_platform(settings)
     engines = Engines.from_settings(settings)
-    async with running_workers(platform, engines, queues=queues, threads=threads):
-        print(f"worker {os.getpid()} consuming {', '.join(queues)}", flush=True)
+    async with (
+        running_workers(platform, engines, queues=queues, threads=threads),
+        metrics_endpoint(platform) as metrics_port,
+    ):
+        serving = f"; /metrics on port {metrics_port}" if metrics_port else ""
+        print(f"worker {os.getpid()} consuming {', '.join(queues)}{serving}", flush=True)
         await _until_signalled()
     await platform.close()
 
 
-def _run_children(args: argparse.Namespace, queues: tuple[str, ...]) -> int:
+def _run_children(args: argparse.Namespace, queues: tuple[str, ...], metrics_port: int) -> int:
     """One process per engine instance: separate processes sidestep the GIL for decoding."""
     command = [sys.executable, "-m", "cli", "worker", "--queues", ",".join(queues), "--processes", "1"]
     if args.threads:
         command += ["--threads", str(args.threads)]
-    children = [subprocess.Popen(command) for _ in range(args.processes)]
+    children = [  # each serves its own /metrics (when set): METRICS_PORT + i
+        subprocess.Popen(command, env=_child_env(metrics_port and metrics_port + index))
+        for index in range(args.processes)
+    ]
 
     def forward(signum: int, _frame: object) -> None:
         for child in children:
@@ -71,3 +79,10 @@ def _run_children(args: argparse.Namespace, queues: tuple[str, ...]) -> int:
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
     return max(child.wait() for child in children)
+
+
+def _child_env(metrics_port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    if metrics_port:
+        env["NAGOVORI_METRICS_PORT"] = str(metrics_port)
+    return env

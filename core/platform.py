@@ -17,6 +17,7 @@ from core.db.database import Database
 from core.events import EventBus
 from core.jobs.queue import JobQueue
 from core.services.auth_cache import AuthCache
+from core.services.balance_cache import BalanceCache, announcer
 from core.settings import Settings
 from core.signing import UrlSigner
 from core.storage.base import ObjectStore
@@ -25,7 +26,8 @@ from core.storage.base import ObjectStore
 @dataclass
 class Platform:
     """Settings plus the database, object store, URL signer, job queue and event bus, and the
-    process's cache of who credentials belong to (kept by ``for_this_loop``: one per process)."""
+    process's caches of who credentials belong to and of balances (kept by ``for_this_loop``: one
+    per process). Every database it holds announces the balances its commits changed."""
 
     settings: Settings
     db: Database
@@ -35,11 +37,16 @@ class Platform:
     queue: JobQueue
     events: EventBus
     auth_cache: AuthCache = field(default_factory=AuthCache)
+    balance_cache: BalanceCache = field(default_factory=BalanceCache)
+
+    def __post_init__(self) -> None:
+        self.db.on_commit(announcer(self.balance_cache, self.events))
 
     def for_this_loop(self) -> Platform:
         """The same platform with its own database engine, for another event loop (the workers')."""
         return dataclasses.replace(self, db=Database(self.settings.effective_database_url))
 
     async def close(self) -> None:
-        """Release the database's connections."""
+        """Release the database's connections and the store's (those of this event loop)."""
         await self.db.dispose()
+        await self.store.aclose()

@@ -18,6 +18,7 @@ _SECRETS = (
     # character inside the key must not let its tail through.
     (re.compile(r"(?i)\b(bearer)\s+[^'\"\n]*"), r"\1 [redacted]"),
     (re.compile(r"nag_[A-Za-z0-9_\-]+"), "nag_[redacted]"),  # API keys
+    (re.compile(r"whsec_[A-Za-z0-9+/=_\-]+"), "whsec_[redacted]"),  # webhook signing secrets
     (re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"), "[redacted jwt]"),
     (re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_\-]{30,}"), "[redacted telegram token]"),  # in /bot<token>/ too
     (re.compile(r"(?i)\b(signature=)[^&\s'\"]+"), r"\1[redacted]"),  # signed URLs grant access

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import core.db.bot_tables  # noqa: F401  (registers the bot tables on the core's metadata)
+# Imported for their side effect: each registers its tables on the core's metadata.
+import core.db.bot_tables
+import core.db.storage_tables
+import core.db.web_tables
+import core.db.webhook_tables  # noqa: F401  (ruff sees one binding of `core` for all four)
 from billing.tables import BillingBase
 from core.db.models import Base
 

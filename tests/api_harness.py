@@ -288,10 +288,12 @@ def server_processes(
     *,
     minutes: float = 30,
     serve_args: tuple[str, ...] = (),
+    separate_data_dirs: bool = False,
     **settings: str,
 ) -> Iterator[ServerProcess]:
     """Migrate, create a user and key, start the server (``nagovori serve *serve_args``, and a
-    worker when ``redis_url`` is set), wait until /healthz answers; stop them all (SIGTERM) at the end."""
+    worker when ``redis_url`` is set), wait until /healthz answers; stop them all (SIGTERM) at the end.
+    ``separate_data_dirs``: each process gets a data folder of its own (machines sharing no folder)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = server_env(
@@ -311,11 +313,12 @@ def server_processes(
         for command in commands:
             log = tmp_path / f"{command[0]}.log"
             logs.append(log)
+            own = {"NAGOVORI_DATA_DIR": str(tmp_path / f"{command[0]}-data")} if separate_data_dirs else {}
             with log.open("wb") as sink:
                 processes.append(
                     subprocess.Popen(
                         [sys.executable, "-m", "cli", *command],
-                        env=env,
+                        env={**env, **own},
                         cwd=tmp_path,  # no stray .env from the checkout
                         stdout=sink,
                         stderr=subprocess.STDOUT,

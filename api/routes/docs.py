@@ -16,7 +16,7 @@ TITLE = "Nagovori API"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "Speech-to-text and text-to-speech over one minute balance. Authenticate every `/v1/*` request "
-    'with `Authorization: Bearer nag_…`. Errors are `{"error": {"code", "message", …}}`; the '
+    'with `Authorization: Bearer nag_…` (or `X-API-Key: nag_…`). Errors are `{"error": {"code", "message", …}}`; the '
     "OpenAI-compatible `/v1/audio/*` routes answer in OpenAI's error shape."
 )
 

@@ -33,7 +33,7 @@ TAGS = ("Account",)
 @operation("The current user and balance", tags=TAGS, responses={200: Me})
 async def me_handler(request: web.Request) -> web.Response:
     user = current_user(request)
-    seconds = await accounts.balance_seconds(request.app[PLATFORM].db, user.id)
+    seconds = await accounts.current_balance(request.app[PLATFORM], user.id)
     me = Me(
         **account_fields(user),
         balance=balance_of(seconds),

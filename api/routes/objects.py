@@ -1,4 +1,5 @@
-"""Signed object URLs served by the API itself (local-disk store): PUT uploads, GET downloads.
+"""Signed object URLs served by the API itself: PUT uploads, GET downloads (redirected to the
+bucket when the store signs its own URLs).
 
 No API key here: the HMAC signature in the query is the authorization, bound to the key, the
 method, the expiry, the size limit and (when given at presign) the SHA-256 of the content.
@@ -60,7 +61,8 @@ async def put_object_handler(request: web.Request) -> web.Response:
 @operation(
     "Download from a signed URL",
     tags=("Upload",),
-    description="The `url` of `GET /v1/tts/{id}/download`; no API key.",
+    description="The `url` of `GET /v1/tts/{id}/download`; no API key. With object storage (S3) the "
+    "answer is a 307 redirect to a presigned URL of the bucket.",
     query=SignedQuery,
     responses={200: Body("application/octet-stream", schema={"type": "string", "format": "binary"})},
     errors=(400, 403, 404),
@@ -69,7 +71,12 @@ async def put_object_handler(request: web.Request) -> web.Response:
 async def get_object_handler(request: web.Request) -> web.StreamResponse:
     platform = request.app[PLATFORM]
     key = validate_key(request.match_info["key"])
-    platform.signer.verify("GET", key, request.query, now=int(time.time()))
+    now = int(time.time())
+    grant = platform.signer.verify("GET", key, request.query, now=now)
+    # Object storage serves the bytes itself, through a URL that expires no later than this one.
+    direct = platform.store.presign_get(key, expires_in=max(1, grant.expires_at - now))
+    if direct is not None:
+        raise web.HTTPTemporaryRedirect(direct)
     reader = await platform.store.open_read(key)
     async with reader:
         response = web.StreamResponse(

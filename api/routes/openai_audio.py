@@ -19,6 +19,8 @@ from api.audio_response import audio_body, send_audio
 from api.openapi import Body, operation
 from api.routes.openai_jobs import answer, stream_transcript, uploaded_form, wait_for_job
 from api.schemas.openai import (
+    DEFAULT_SPEAKERS,
+    OpenAIDiarizedTranscription,
     OpenAISpeech,
     OpenAITranscription,
     OpenAIVerboseTranscription,
@@ -29,7 +31,9 @@ from api.schemas.openai import (
 )
 from api.state import PLATFORM, caller, catalog, current_user
 from api.validation import json_body
+from core.errors import InvalidInput
 from core.services.catalog import OPENAI_TTS_ALIASES, UnknownModel
+from core.services.diarization import require_two_channels
 from core.services.speech import SpeechRequest
 from core.services.speech_stream import start_stream
 from core.services.transcriptions import TranscriptionRequest, request_transcription
@@ -44,14 +48,16 @@ def _audio_operation(
 ) -> Callable[[H], H]:
     """What the two audio routes document alike: a multipart form in, the text in OpenAI's response
     formats out (or as SSE when it ``streams``), errors in OpenAI's shape."""
-    formats = "json / verbose_json; text, srt and vtt come as text/plain"
+    formats = "json / verbose_json (with the billed `usage`); text, srt and vtt come as text/plain"
+    variants: tuple[type[BaseModel], ...] = (OpenAITranscription, OpenAIVerboseTranscription)
     text: dict[str, Any] = {"text/plain": {"type": "string"}}
-    if streams:
-        formats += "; stream=true as SSE"
+    if streams:  # the transcription route: also diarized_json and SSE
+        formats += "; diarized_json; stream=true as SSE"
+        variants += (OpenAIDiarizedTranscription,)
         text["text/event-stream"] = {"type": "string"}
     answer = Body(
         "application/json",
-        variants=(OpenAITranscription, OpenAIVerboseTranscription),
+        variants=variants,
         description=formats,
         alternatives=text,
     )
@@ -70,7 +76,10 @@ def _audio_operation(
 @_audio_operation(
     "Transcribe audio (OpenAI-compatible)",
     "Multipart upload; answers when the transcript is ready (or streams it with `stream=true` "
-    "as `transcript.text.delta` / `transcript.text.done` events). `whisper-1` maps to the default model.",
+    "as `transcript.text.delta` / `transcript.text.done` events). `whisper-1` maps to the default model. "
+    "`usage.seconds` is what the request was billed. `diarized_json`: two-channel audio, each channel "
+    "transcribed as its own speaker (`known_speaker_names[]`: left, right; default A, B), billed once "
+    "for the audio's length; mono audio is a 400 `mono_audio`.",
     TranscriptionFormSchema,
     streams=True,
 )
@@ -83,14 +92,25 @@ async def openai_transcription_handler(request: web.Request) -> web.StreamRespon
         options: dict[str, Any] = {"word_timestamps": word_level}
         if form.prompt:
             options["prompt"] = form.prompt
+        diarized = form.response_format == "diarized_json"
+        if diarized:
+            await require_two_channels(platform, user_id, object_key)
+            options.update(channels="split", speaker_labels=speakers(form.known_speaker_names))
         job = await request_transcription(
             platform,
             user_id,
             TranscriptionRequest(object_key=object_key, language=language, model=model, options=options),
         )
     if form.stream:
-        return await stream_transcript(request, platform, user_id, job.id)
+        return await stream_transcript(request, platform, user_id, job.id, diarized=diarized)
     return answer(await wait_for_job(platform, user_id, job.id), form.response_format, word_level=word_level)
+
+
+def speakers(names: list[str]) -> list[str]:
+    """The left and the right channel's speakers: the names given, then OpenAI's "A" and "B"."""
+    if len(set(names)) < len(names):
+        raise InvalidInput("known_speaker_names[] must be different names.", field="known_speaker_names[]")
+    return (names + [label for label in DEFAULT_SPEAKERS if label not in names])[:2]
 
 
 @routes.post("/v1/audio/translations")

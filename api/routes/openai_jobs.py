@@ -19,6 +19,8 @@ from pydantic import BaseModel
 
 from api.schemas.common import dump
 from api.schemas.openai import (
+    OpenAIDiarizedSegment,
+    OpenAIDiarizedTranscription,
     OpenAISegment,
     OpenAITranscription,
     OpenAIUsage,
@@ -157,10 +159,32 @@ def answer(job: TranscriptionJob, fmt: str, *, word_level: bool = False) -> web.
         return web.Response(text=text + "\n", content_type="text/plain", charset="utf-8")
     if fmt in ("srt", "vtt"):
         return web.Response(text=subtitles.render(job, fmt), content_type="text/plain", charset="utf-8")
-    usage = OpenAIUsage(seconds=round(job.duration_seconds or 0.0, 3))
+    usage = usage_of(job)
     if fmt == "json":
-        return web.json_response({**dump(OpenAITranscription(text=text)), "usage": dump(usage)})
+        return web.json_response(dump(OpenAITranscription(text=text, usage=usage)))
+    if fmt == "diarized_json":
+        return web.json_response(dump(_diarized(job, usage)))
     return web.json_response(dump(_verbose(job, text, usage, word_level)))
+
+
+def usage_of(job: TranscriptionJob) -> OpenAIUsage:
+    """The seconds the job was billed (what gateways that meter audio read), not its raw length."""
+    return OpenAIUsage(seconds=job.billed_seconds or 0)
+
+
+def _diarized(job: TranscriptionJob, usage: OpenAIUsage) -> OpenAIDiarizedTranscription:
+    segments = sorted(subtitles.segments_of(job), key=lambda s: (s.start, s.end))
+    return OpenAIDiarizedTranscription(
+        duration=round(job.duration_seconds or 0.0, 3),
+        text=" ".join(s.text.strip() for s in segments if s.text.strip()),
+        segments=[
+            OpenAIDiarizedSegment(
+                id=f"seg_{i}", speaker=s.speaker or "", start=s.start, end=s.end, text=s.text.strip()
+            )
+            for i, s in enumerate(segments)
+        ],
+        usage=usage,
+    )
 
 
 def _verbose(
@@ -196,11 +220,14 @@ def _verbose(
 
 
 async def stream_transcript(
-    request: web.Request, platform: Platform, user_id: str, job_id: str
+    request: web.Request, platform: Platform, user_id: str, job_id: str, *, diarized: bool = False
 ) -> web.StreamResponse:
-    """OpenAI's streaming: data-only SSE events, deltas that concatenate to the text, then done."""
+    """OpenAI's streaming: data-only SSE events, deltas that concatenate to the text, then done
+    (with the billed ``usage``). ``diarized``: each recognized segment also comes as a
+    ``transcript.text.segment`` event with its speaker, channel after channel."""
     stream = EventStream(request, named=False)
     sent = False
+    segments = 0
     feed = job_feed.follow(platform, user_id, job_id, quiet_seconds=POLL_SECONDS)
     async with contextlib.aclosing(feed):
         await anext(feed)  # subscribed before the stream opens: the first snapshot says nothing new
@@ -211,8 +238,11 @@ async def stream_transcript(
                     delta = (" " if sent else "") + item.text.strip()
                     sent = True
                     await stream.send(None, {"type": "transcript.text.delta", "delta": delta})
+                    if diarized:
+                        await stream.send(None, _segment_event(item, segments))
+                        segments += 1
                 elif isinstance(item, job_feed.End):
-                    await _send_end(stream, item.job, sent_deltas=sent)
+                    await _send_end(stream, item.job, sent_deltas=sent, diarized=diarized)
         except ConnectionResetError:
             return stream.response
     with contextlib.suppress(ConnectionResetError):
@@ -220,12 +250,24 @@ async def stream_transcript(
     return stream.response
 
 
-async def _send_end(stream: EventStream, job: TranscriptionJob, *, sent_deltas: bool) -> None:
+def _segment_event(item: job_feed.Tokens, index: int) -> dict[str, object]:
+    segment = OpenAIDiarizedSegment(
+        id=f"seg_{index}",
+        speaker=item.speaker or "",
+        start=item.start or 0.0,
+        end=item.end or 0.0,
+        text=item.text.strip(),
+    )
+    return dump(segment)
+
+
+async def _send_end(stream: EventStream, job: TranscriptionJob, *, sent_deltas: bool, diarized: bool) -> None:
     if job.status == "completed":
-        text = job.transcript_text or ""
+        text = _diarized(job, usage_of(job)).text if diarized else job.transcript_text or ""
         if not sent_deltas and text:
             await stream.send(None, {"type": "transcript.text.delta", "delta": text})
-        await stream.send(None, {"type": "transcript.text.done", "text": text})
+        done = {"type": "transcript.text.done", "text": text, "usage": dump(usage_of(job))}
+        await stream.send(None, done)
     else:
         error = _failure(job)
         await stream.send(

@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from api.openapi import Body, operation
 from api.schemas.common import dump
 from api.schemas.transcriptions import (
+    TRANSCRIPTION_FORM_SCHEMA,
     CreateTranscription,
     ListTranscriptions,
     SubtitlesQuery,
@@ -19,9 +22,12 @@ from api.schemas.transcriptions import (
     transcription_view,
 )
 from api.state import PLATFORM, caller, catalog, current_user
-from api.validation import as_utc, json_body, query_params
-from core.services import eta, subtitles
+from api.transcription_input import CreateRequest, create_request
+from api.validation import as_utc, query_params
+from core.jobs.states import is_terminal
+from core.services import eta, subtitles, sync_wait, webhooks
 from core.services.transcriptions import (
+    TranscriptionJob,
     TranscriptionRequest,
     archive_job,
     cancel_job,
@@ -32,6 +38,8 @@ from core.services.transcriptions import (
 
 routes = web.RouteTableDef()
 TAGS = ("Transcription",)
+CLIENT_CHECK_SECONDS = 1.0  # how often a `wait` looks whether its client is still connected
+T = TypeVar("T")
 
 
 @routes.get("/v1/transcriptions")
@@ -65,16 +73,59 @@ async def list_transcriptions_handler(request: web.Request) -> web.Response:
 @operation(
     "Create a transcription job",
     tags=TAGS,
-    description="Starts transcribing a file uploaded through `POST /v1/uploads/presign`. The file is "
-    "measured and its length held from the balance; the job's real length is charged when it completes. "
-    'With `task: "translate"` the transcript is in English (billed the same way).',
-    body=CreateTranscription,
-    responses={201: Transcription},
+    description="Starts transcribing audio given as exactly one of: `object_key` (a file uploaded "
+    "through `POST /v1/uploads/presign`), `audio_data` (base64), `audio_url` (downloaded by the "
+    "server), or a `multipart/form-data` request whose `file` part is the audio (the other fields "
+    "as form fields). The file is measured and its length held from the balance (an `audio_url`: "
+    "the shortest length, extended as it decodes); the job's real length is charged when it "
+    'completes. With `task: "translate"` the transcript is in English (billed the same way). '
+    "With `wait: true` (not with `audio_url`) short audio is answered when the job ends: 200; "
+    "202 when it did not end within `SYNC_TIMEOUT` or is longer than `SYNC_MAX_SECONDS`.",
+    body=Body(
+        "application/json",
+        model=CreateTranscription,
+        alternatives={"multipart/form-data": TRANSCRIPTION_FORM_SCHEMA},
+    ),
+    responses={
+        200: Body("application/json", model=Transcription, description="`wait`: the job has ended"),
+        201: Transcription,
+        202: Body("application/json", model=Transcription, description="`wait`: still running, poll it"),
+    },
     errors=(400, 402, 404, 413, 503),
 )
 async def create_transcription_handler(request: web.Request) -> web.Response:
-    body = await json_body(request, CreateTranscription)
-    platform = request.app[PLATFORM]
+    platform, user_id = caller(request)
+    async with create_request(request, platform, user_id) as parsed:
+        body = parsed.body
+        job = await _create_job(request, parsed)
+    if not body.wait:
+        return web.json_response(dump(transcription_view(job)), status=201)
+    if sync_wait.may_wait(platform.settings, job):
+        waiting = sync_wait.finished_within(platform, user_id, job.id, platform.settings.sync_timeout)
+        job = await until_client_leaves(request, waiting) or job
+    status = 200 if is_terminal(job.status) else 202
+    return web.json_response(dump(transcription_view(job)), status=status)
+
+
+async def until_client_leaves(request: web.Request, waiting: Coroutine[Any, Any, T]) -> T | None:
+    """``waiting``'s result, or None as soon as the client has closed the connection (checked
+    every second): a wait nobody reads anymore stops following the job (which runs on)."""
+    task = asyncio.ensure_future(waiting)
+    try:
+        while not task.done():
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return None
+            await asyncio.wait({task}, timeout=CLIENT_CHECK_SECONDS)
+        return task.result()
+    finally:
+        task.cancel()
+
+
+async def _create_job(request: web.Request, parsed: CreateRequest) -> TranscriptionJob:
+    body = parsed.body
+    platform, user_id = caller(request)
+    callback = body.callback_url and await webhooks.check_callback_url(platform, user_id, body.callback_url)
     model = await asyncio.to_thread(catalog(request).check_asr_model, body.model, body.language, body.task)
     options: dict[str, object] = {"word_timestamps": body.word_timestamps, "channels": body.channels}
     if body.prompt:
@@ -87,9 +138,10 @@ async def create_transcription_handler(request: web.Request) -> web.Response:
         options["pricing_mode"] = body.pricing_mode
     job = await request_transcription(
         platform,
-        current_user(request).id,
+        user_id,
         TranscriptionRequest(
-            object_key=body.object_key,
+            object_key=parsed.object_key,
+            audio_url=body.audio_url,
             filename=body.filename,
             content_type=body.content_type,
             size_bytes=body.size_bytes,
@@ -101,7 +153,9 @@ async def create_transcription_handler(request: web.Request) -> web.Response:
             options=options,
         ),
     )
-    return web.json_response(dump(transcription_view(job)), status=201)
+    if callback:
+        await webhooks.attach_callback(platform, user_id, job.id, callback)
+    return job
 
 
 @routes.get("/v1/transcriptions/{id}")

@@ -26,6 +26,7 @@ from api.validation import json_body, query_params
 from core.audio.encode import CONTENT_TYPES
 from core.errors import AudioExpired, Conflict
 from core.jobs.states import JobStatus
+from core.services import webhooks
 from core.services.catalog import DEFAULT_VOICE, voices
 from core.services.speech import SpeechRequest, get_speech, list_speech, request_speech
 from core.services.speech_stream import start_stream
@@ -60,7 +61,11 @@ def _speech_request(body: CreateSpeech) -> SpeechRequest:
 )
 async def create_speech_handler(request: web.Request) -> web.Response:
     body = await json_body(request, CreateSpeech)
-    job = await request_speech(request.app[PLATFORM], current_user(request).id, _speech_request(body))
+    platform, user_id = caller(request)
+    callback = body.callback_url and await webhooks.check_callback_url(platform, user_id, body.callback_url)
+    job = await request_speech(platform, user_id, _speech_request(body))
+    if callback:
+        await webhooks.attach_callback(platform, user_id, job.id, callback)
     return web.json_response(dump(SpeechJobEnvelope(job=speech_view(job))), status=201)
 
 
@@ -135,8 +140,9 @@ async def download_speech_handler(request: web.Request) -> web.Response:
 )
 async def stream_speech_handler(request: web.Request) -> web.StreamResponse:
     body = await json_body(request, CreateSpeech)
-    platform = request.app[PLATFORM]
-    live = await start_stream(
-        platform, catalog(request).engines.tts, current_user(request).id, _speech_request(body)
-    )
+    platform, user_id = caller(request)
+    callback = body.callback_url and await webhooks.check_callback_url(platform, user_id, body.callback_url)
+    live = await start_stream(platform, catalog(request).engines.tts, user_id, _speech_request(body))
+    if callback:
+        await webhooks.attach_callback(platform, user_id, live.job.id, callback)
     return await send_audio(request, live)

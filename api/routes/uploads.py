@@ -18,7 +18,9 @@ routes = web.RouteTableDef()
 @operation(
     "Get a presigned URL for file upload",
     tags=("Upload",),
-    description="PUT the file to `upload_url` (no API key needed; the URL is the permission). The URL "
+    description="PUT the file to `upload_url` with the `upload_headers` (no API key needed; the URL is "
+    "the permission). With object storage and a `size_bytes`, the URL points straight at the bucket and "
+    "the upload is checked when a job first uses it (400/413 if other bytes arrived than announced). The URL "
     "expires at `expires_at`, allows at most `size_bytes` and, with `content_sha256`, only that content. "
     "With `content_sha256` of a file you uploaded before, `already_uploaded` is true and no PUT is needed. "
     "The URL works once. Over your storage quota: 413 `storage_quota_exceeded` (bytes) or 429 "

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.common import QueryParams
 
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
+# "diarized_json": a two-channel call, each channel its own speaker (transcriptions only, as OpenAI's).
+TranscriptionFormat = Literal["json", "text", "srt", "vtt", "verbose_json", "diarized_json"]
+SpeakerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+DEFAULT_SPEAKERS = ("A", "B")  # OpenAI's labels when no names are given
 
 
 class TranslationForm(QueryParams):
@@ -24,9 +28,13 @@ class TranslationForm(QueryParams):
 
 
 class TranscriptionForm(TranslationForm):
-    """``POST /v1/audio/transcriptions``: a translation's fields and the language, word timestamps
-    and streaming."""
+    """``POST /v1/audio/transcriptions``: a translation's fields and the language, word timestamps,
+    streaming, and the speakers of ``diarized_json``."""
 
+    response_format: TranscriptionFormat = "json"  # type: ignore[assignment]
+    known_speaker_names: list[SpeakerName] = Field(
+        default_factory=list, alias="known_speaker_names[]", max_length=2
+    )
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$")
     timestamp_granularities: list[Literal["word", "segment"]] = Field(
         default_factory=lambda: ["segment"],  # type: ignore[arg-type]
@@ -56,16 +64,33 @@ class TranscriptionFormSchema(BaseModel):
     model: str = Field(examples=["whisper-1"])
     language: str | None = None
     prompt: str | None = None
-    response_format: ResponseFormat = "json"
+    response_format: TranscriptionFormat = Field(
+        "json", description="`diarized_json`: two-channel audio, each channel its own speaker"
+    )
     temperature: float | None = None
     timestamp_granularities: list[Literal["word", "segment"]] | None = Field(
         None, alias="timestamp_granularities[]"
     )
+    known_speaker_names: list[str] | None = Field(
+        None,
+        alias="known_speaker_names[]",
+        max_length=2,
+        description="With `diarized_json`: the names of the left and the right channel's speakers "
+        '(default "A" and "B")',
+    )
     stream: bool = False
+
+
+class OpenAIUsage(BaseModel):
+    """What the request was billed: whole seconds of audio (two channels are billed once)."""
+
+    type: Literal["duration"] = "duration"
+    seconds: int = Field(description="The seconds billed for this request")
 
 
 class OpenAITranscription(BaseModel):
     text: str
+    usage: OpenAIUsage
 
 
 class OpenAIWord(BaseModel):
@@ -87,11 +112,6 @@ class OpenAISegment(BaseModel):
     no_speech_prob: float
 
 
-class OpenAIUsage(BaseModel):
-    type: Literal["duration"] = "duration"
-    seconds: float
-
-
 class OpenAIVerboseTranscription(BaseModel):
     """``verbose_json`` of a transcription or a translation (whose ``language`` is "en", its text's)."""
 
@@ -101,6 +121,25 @@ class OpenAIVerboseTranscription(BaseModel):
     text: str
     segments: list[OpenAISegment]
     words: list[OpenAIWord] | None = None
+    usage: OpenAIUsage
+
+
+class OpenAIDiarizedSegment(BaseModel):
+    type: Literal["transcript.text.segment"] = "transcript.text.segment"
+    id: str
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+class OpenAIDiarizedTranscription(BaseModel):
+    """``diarized_json``: the segments of both channels, each under its speaker, sorted by start."""
+
+    task: Literal["transcribe"] = "transcribe"
+    duration: float
+    text: str = Field(description="The segments' text in time order")
+    segments: list[OpenAIDiarizedSegment]
     usage: OpenAIUsage
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from api.schemas.common import QueryParams, RequestBody, Timestamp, job_fields
+from api.schemas.webhooks import CALLBACK_URL_DESCRIPTION
 from core.services.transcriptions import TranscriptionJob, truncation_notice
 
 Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
@@ -17,9 +18,35 @@ LANGUAGE_PATTERN = r"^(auto|[a-z]{2,3})$"
 
 
 class CreateTranscription(RequestBody):
-    """Start transcribing a file uploaded through ``POST /v1/uploads/presign``."""
+    """Start transcribing audio: exactly one of ``object_key`` (a file uploaded through
+    ``POST /v1/uploads/presign``), ``audio_data`` (base64) or ``audio_url`` — or send the file itself
+    as the ``file`` part of a ``multipart/form-data`` request with these fields as form fields."""
 
-    object_key: str = Field(min_length=1, max_length=512, description="Object key from the presign response")
+    object_key: str | None = Field(
+        None, min_length=1, max_length=512, description="Object key from the presign response"
+    )
+    audio_data: str | None = Field(
+        None,
+        min_length=1,
+        description="The file itself, base64 (standard alphabet; a `data:` URL prefix is accepted); "
+        "up to `MAX_AUDIO_DATA_MB` decoded (10 MB by default)",
+    )
+    audio_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2048,
+        description="An http(s) URL the server downloads the file from (public addresses only, up to "
+        "the upload limit); the job fails with the reason if it cannot. Not with `wait`",
+    )
+    callback_url: str | None = Field(
+        None, min_length=1, max_length=2048, description=CALLBACK_URL_DESCRIPTION
+    )
+    wait: bool = Field(
+        False,
+        description="Answer when the job has ended (200, the finished job) for audio up to "
+        "`SYNC_MAX_SECONDS` (60 s) long, if it ends within `SYNC_TIMEOUT` (120 s); otherwise 202 "
+        "with the job to poll",
+    )
     filename: str | None = Field(None, max_length=255)
     content_type: str | None = Field(None, max_length=100, examples=["audio/mpeg"])
     size_bytes: int | None = Field(None, ge=0)
@@ -67,6 +94,24 @@ class CreateTranscription(RequestBody):
         if labels is not None and any(not 0 < len(label.strip()) <= 50 for label in labels):
             raise ValueError("each speaker label has 1 to 50 characters")
         return labels
+
+
+TRANSCRIPTION_FORM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "The audio as the part `file`; any field of CreateTranscription as a form field "
+    "(repeat `terms` for several)",
+    "required": ["file"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The audio file"},
+        "language": {"type": "string", "pattern": LANGUAGE_PATTERN},
+        "model": {"type": "string", "maxLength": 64},
+        "task": {"type": "string", "enum": ["transcribe", "translate"]},
+        "wait": {"type": "boolean"},
+        "word_timestamps": {"type": "boolean"},
+    },
+}
+"""``multipart/form-data`` of ``POST /v1/transcriptions`` (documentation; the fields are validated
+as ``CreateTranscription``)."""
 
 
 class Word(BaseModel):

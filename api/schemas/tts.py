@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.common import QueryParams, RequestBody, Timestamp, job_fields
+from api.schemas.webhooks import CALLBACK_URL_DESCRIPTION
 from core.services.speech import SpeechJob, speech_notice
 
 AudioFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
@@ -39,6 +40,9 @@ class CreateSpeech(RequestBody):
     format: AudioFormat = Field("mp3", description="Audio format of the result")
     speed: float = Field(1.0, ge=0.25, le=4.0)
     language: Literal["auto", "ru", "en"] = Field("auto", description='"auto": from the text\'s script')
+    callback_url: str | None = Field(
+        None, min_length=1, max_length=2048, description=CALLBACK_URL_DESCRIPTION
+    )
 
 
 class SpeechJobView(BaseModel):

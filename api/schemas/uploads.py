@@ -29,6 +29,11 @@ class PresignResponse(BaseModel):
     upload_url: str = Field(json_schema_extra={"format": "uri"}, description="PUT the file body to this URL")
     expires_at: Timestamp
     already_uploaded: bool = Field(description="True if this file was already uploaded (same SHA-256)")
+    upload_headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Headers to send with the PUT, exactly as given: with object storage (S3) they are "
+        "part of the URL's signature (size, SHA-256, content type, create-only). Empty: none needed",
+    )
 
 
 class SignedQuery(QueryParams):

@@ -73,6 +73,7 @@ async def account(deps: BotDeps, sender: Sender) -> tuple[User, bool]:
         name=sender.name,
         language=sender.language_code,
         free_minutes=deps.settings.free_minutes,
+        username=sender.username,
     )
 
 

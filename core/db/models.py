@@ -64,7 +64,9 @@ class Upload(Base):
     content_type: Mapped[str | None] = mapped_column(String(100))
     declared_size: Mapped[int | None] = mapped_column(BigInteger)
     declared_sha256: Mapped[str | None] = mapped_column(String(64))
-    size_bytes: Mapped[int | None] = mapped_column(BigInteger)  # set when the PUT completed
+    # Set when the PUT completed; a direct upload to S3 reserves its declared size here from the
+    # presign on (uploaded_at stays NULL until its first use checks what arrived).
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     uploaded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

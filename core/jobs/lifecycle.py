@@ -11,6 +11,7 @@ then the ledger's balance row (``admission.submit`` follows it too).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,10 @@ from core.db.database import Database
 from core.db.models import Job
 from core.jobs.admission import admit, lock_user
 from core.jobs.states import JobStatus, sources_for
+from core.jobs.webhook_task import record_outcome
+from core.observability import job_metrics, metrics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,9 @@ async def claim(db: Database, job_id: str, *, stale_after: timedelta) -> Claim |
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return None
-        return Claim(job_id, job.user_id, job.attempts + 1)
+        claimed = Claim(job_id, job.user_id, job.attempts + 1)
+    log.info("job %s started (attempt %d)", job_id, claimed.attempt)
+    return claimed
 
 
 async def heartbeat(
@@ -85,7 +92,10 @@ async def heartbeat(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        alive = bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    if alive:
+        metrics.worker_heartbeat()
+    return alive
 
 
 async def complete(
@@ -204,7 +214,9 @@ async def _release(session: AsyncSession, job: Job) -> None:
 
 async def _after_finish(session: AsyncSession, job: Job, max_active: int) -> list[tuple[str, str]]:
     await session.flush()
+    job_metrics.note_finished(session, job)  # every outcome passes here; counted if this commits
     sends = await admit(session, job.user_id, max_active=max_active)
     if job.delivery and job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         sends.append(("deliver", job.id))
+    sends += await record_outcome(session, job)  # webhooks, committed with the outcome
     return sends

@@ -11,6 +11,7 @@ ROUTES = {
     "asr": ("asr", "transcribe"),
     "tts": ("tts", "synthesize"),
     "deliver": ("deliver", "deliver"),
+    "webhook": ("deliver", "deliver_webhook"),  # a webhook delivery's id, not a job's
 }
 
 
@@ -24,11 +25,13 @@ class JobQueue:
         queue_name, actor_name = ROUTES[route]
         return Message(queue_name=queue_name, actor_name=actor_name, args=(job_id,), kwargs={}, options={})
 
-    async def send(self, route: str, job_id: str) -> None:
-        """Enqueue ``job_id`` for the ``route`` ("asr", "tts" or "deliver") worker."""
+    async def send(self, route: str, job_id: str, *, delay_seconds: float = 0) -> None:
+        """Enqueue ``job_id`` for the ``route`` ("asr", "tts", "deliver" or "webhook") worker,
+        to be handled no sooner than ``delay_seconds`` from now."""
         message = self._message(route, job_id)
+        delay = round(delay_seconds * 1000) or None
         # The Redis client blocks; keep the event loop free while it talks to Redis.
-        await asyncio.to_thread(self.broker.enqueue, message)
+        await asyncio.to_thread(self.broker.enqueue, message, delay=delay)
 
     async def send_all(self, routes: list[tuple[str, str]]) -> None:
         for route, job_id in routes:

@@ -8,6 +8,7 @@
   (a lost message; a duplicate is harmless, claims are conditional);
 * users with free slots get their waiting jobs dispatched;
 * finished jobs with an undelivered result are delivered again;
+* webhook deliveries due for longer than the stale period (their message was lost) are sent again;
 * every ``LEDGER_CHECK_EVERY`` passes, the cheap part of the ledger audit (open holds on recently
   finished jobs, their accounts' balances against their entries) runs and logs what is broken at
   ERROR (it repairs nothing: money needs a person; ``nagovori ledger check`` has the full list);
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
 from core.db.models import Job, SpeechJob
-from core.jobs import lifecycle, retention
+from core.jobs import lifecycle, retention, webhook_task
 from core.jobs.admission import admit
 from core.jobs.lifecycle import Claim
 from core.jobs.states import JobStatus
@@ -49,6 +50,7 @@ class ReconcileReport:
     resent: list[str] = field(default_factory=list)
     admitted: list[str] = field(default_factory=list)
     redelivered: list[str] = field(default_factory=list)
+    webhooks_resent: list[str] = field(default_factory=list)  # overdue webhook deliveries
     settled: list[str] = field(default_factory=list)  # live streams cut by a crash, billed what they sent
 
 
@@ -71,6 +73,9 @@ async def reconcile(platform: Platform, *, stale_after: timedelta | None = None)
     sends += await _settle_interrupted_streams(platform, silent.streams, report)
     sends += await _admit_waiting_jobs(platform, report)
     sends += await _redeliver_results(platform, cutoff, report)
+    overdue_webhooks = await webhook_task.overdue(platform, cutoff)
+    report.webhooks_resent.extend(delivery_id for _, delivery_id in overdue_webhooks)
+    sends += overdue_webhooks
     await platform.queue.send_all(sends)
     return report
 

@@ -24,6 +24,7 @@ from core.audio.decode import SAMPLE_RATE, decode_pcm
 from core.audio.probe import probe
 from core.db.models import TranscriptionJob
 from core.jobs.execute import Outcome
+from core.jobs.fetch_input import fetch_input, url_of
 from core.jobs.lifecycle import Claim
 from core.jobs.meter import Meter
 from core.jobs.progress import ProgressReporter
@@ -58,6 +59,8 @@ async def process_transcription(rt: WorkerRuntime, claim: Claim, reporter: Progr
     async with rt.platform.db.read() as session:
         job = await session.get(TranscriptionJob, claim.job_id)
     assert job is not None
+    if url_of(job) is not None:  # an audio_url: fetched once, then the job's input like an upload
+        job = await fetch_input(rt.platform, claim, job)
     with tempfile.TemporaryDirectory(prefix="nagovori-") as tmp:
         path = await rt.file_source(job).fetch(job, Path(tmp))
         info = await asyncio.to_thread(probe, path)

@@ -11,11 +11,20 @@ from billing.usage import UsageReport, usage_report
 from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import User
-from core.services import users
+from core.services import balance_cache, users
 
 ALL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
-__all__ = ["ALL_TIME", "UsageReport", "User", "balance_seconds", "find_account", "telegram_account", "usage"]
+__all__ = [
+    "ALL_TIME",
+    "UsageReport",
+    "User",
+    "balance_seconds",
+    "current_balance",
+    "find_account",
+    "telegram_account",
+    "usage",
+]
 
 
 telegram_account = users.telegram_user
@@ -33,6 +42,11 @@ async def balance_seconds(db: Database, user_id: str) -> int:
     primary-key read of ``account_balances``, the ledger's running sum, outside any transaction."""
     async with db.lookup() as session:
         return await ledger.balance(session, user_id)
+
+
+current_balance = balance_cache.balance_seconds
+"""``balance_seconds`` answered from the process's balance cache when it can (``GET /v1/me``):
+(platform, user id) → seconds; exact, see ``core.services.balance_cache``."""
 
 
 async def usage(

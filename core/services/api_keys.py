@@ -130,3 +130,19 @@ async def revoke_key(platform: Platform, user_id: str, key_id: str) -> ApiKey:
             key.revoked_at = utcnow()
     await auth_cache.announce_key_revoked(platform, key.key_hash)
     return key
+
+
+async def find_key(db: Database, key_id: str) -> ApiKey:
+    """Any account's key by its id (for operators); NotFound when there is none."""
+    async with db.lookup() as session:
+        key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound("API key not found.", key_id=key_id)
+    return key
+
+
+async def revoke_any_key(platform: Platform, key_id: str) -> ApiKey:
+    """An operator revokes a key whoever owns it: ``revoke_key`` on behalf of its owner, so every
+    API process's cache drops it alike."""
+    key = await find_key(platform.db, key_id)
+    return await revoke_key(platform, key.user_id, key_id)

@@ -13,7 +13,8 @@ The cache trusts only what it can hear being invalidated: until its process's su
 delivered a hello of its own (``listen``), and while Redis is unreachable, it answers nothing and
 stores nothing, and it forgets everything when it (re)subscribes. An entry read from the database is stored only if
 no invalidation arrived since the read began (``generation``), so a revocation racing a request's
-look-up cannot leave the stale answer behind. Balances are never cached here.
+look-up cannot leave the stale answer behind. Balances are cached the same way, by
+``core.services.balance_cache`` (the scheme is ``FollowedCache`` below).
 """
 
 from __future__ import annotations
@@ -50,17 +51,79 @@ class CachedKey:
     revoked: bool
 
 
-class AuthCache:
+class FollowedCache:
+    """A cache trusted only while it follows its invalidations on the event bus ``channel``.
+
+    Until its subscription has delivered a hello of its own, and from the moment the subscription
+    fails, it answers nothing and stores nothing (subclasses check ``listening``), and it forgets
+    everything whenever it starts or stops following. ``generation`` changes with every
+    invalidation: an answer read from the database is stored only if it has not changed since the
+    read began. Subclasses say what an event drops (``apply``) and how to forget everything
+    (``_drop_all``)."""
+
+    channel = ""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self.listening = False
+
+    def clear(self) -> None:
+        self.generation += 1
+        self._drop_all()
+
+    def apply(self, event: Event) -> None:
+        raise NotImplementedError
+
+    def _drop_all(self) -> None:
+        raise NotImplementedError
+
+    async def listen(self, events: EventBus) -> None:
+        """Follow ``channel`` until cancelled, resubscribing (and starting afresh) after a failure."""
+        while True:
+            try:
+                async with events.subscribe(self.channel) as feed:
+                    await self._follow(events, feed)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s cache: lost the event bus (%s); reading the database", self.channel, exc)
+            finally:
+                self._set_listening(False)
+            await asyncio.sleep(RETRY_SECONDS)
+
+    async def _follow(self, events: EventBus, feed: AsyncIterator[Event]) -> None:
+        # Trusted only once the subscription provably delivers: our own hello has come back (a
+        # Redis SUBSCRIBE is sent, not confirmed, when ``subscribe`` returns).
+        hello: Event = {"hello": uuid.uuid4().hex}
+        greeter = asyncio.create_task(_greet(events, self.channel, hello))
+        try:
+            async for event in feed:
+                if event == hello:
+                    greeter.cancel()
+                    if not self.listening:
+                        self._set_listening(True)
+                elif "hello" not in event:  # other processes' hellos change nothing
+                    self.apply(event)
+        finally:
+            greeter.cancel()
+
+    def _set_listening(self, listening: bool) -> None:
+        self.listening = listening
+        self.clear()
+
+
+class AuthCache(FollowedCache):
     """The per-process maps; see the module docstring for when they are trusted."""
 
+    channel = CHANNEL
+
     def __init__(self, ttl: float = TTL_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
         self._ttl = ttl
         self._clock = clock
         self._keys: dict[str, tuple[float, CachedKey]] = {}
         self._users: dict[str, tuple[float, User]] = {}
         self._last_used: dict[str, datetime] = {}  # key id → last_used_at as this process knows it
-        self.generation = 0
-        self.listening = False
 
     def key(self, digest: str) -> CachedKey | None:
         return self._get(self._keys, digest)
@@ -96,8 +159,7 @@ class AuthCache:
         known = self._last_used.get(key_id)
         return known is None or (now - known).total_seconds() >= every_seconds
 
-    def clear(self) -> None:
-        self.generation += 1
+    def _drop_all(self) -> None:
         self._keys.clear()
         self._users.clear()
 
@@ -109,40 +171,6 @@ class AuthCache:
             self.forget_user(event["user"])
         else:
             self.clear()
-
-    async def listen(self, events: EventBus) -> None:
-        """Follow ``CHANNEL`` until cancelled, resubscribing (and starting afresh) after a failure."""
-        while True:
-            try:
-                async with events.subscribe(CHANNEL) as feed:
-                    await self._follow(events, feed)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("auth cache: lost the event bus (%s); authenticating from the database", exc)
-            finally:
-                self._set_listening(False)
-            await asyncio.sleep(RETRY_SECONDS)
-
-    async def _follow(self, events: EventBus, feed: AsyncIterator[Event]) -> None:
-        # Trusted only once the subscription provably delivers: our own hello has come back (a
-        # Redis SUBSCRIBE is sent, not confirmed, when ``subscribe`` returns).
-        hello: Event = {"hello": uuid.uuid4().hex}
-        greeter = asyncio.create_task(_greet(events, hello))
-        try:
-            async for event in feed:
-                if event == hello:
-                    greeter.cancel()
-                    if not self.listening:
-                        self._set_listening(True)
-                elif "hello" not in event:  # other processes' hellos change nothing
-                    self.apply(event)
-        finally:
-            greeter.cancel()
-
-    def _set_listening(self, listening: bool) -> None:
-        self.listening = listening
-        self.clear()
 
     def _get(self, entries: dict[str, tuple[float, Any]], name: str) -> Any:
         if not self.listening:
@@ -163,12 +191,12 @@ class AuthCache:
         entries[name] = (self._clock() + self._ttl, value)
 
 
-async def _greet(events: EventBus, hello: Event) -> None:
+async def _greet(events: EventBus, channel: str, hello: Event) -> None:
     while True:
         try:
-            await events.publish(CHANNEL, hello)
+            await events.publish(channel, hello)
         except Exception as exc:
-            log.warning("auth cache: could not reach the event bus (%s)", exc)
+            log.warning("%s cache: could not reach the event bus (%s)", channel, exc)
         await asyncio.sleep(RETRY_SECONDS)
 
 

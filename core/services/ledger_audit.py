@@ -10,7 +10,9 @@ The invariants, checked by us rather than trusted to every caller (TigerBeetle's
   ``hold`` plus its ``extend``s); a job has at most one hold, one capture and one release;
 * charges: a completed job's capture covers the seconds it processed, rounded up to the billing
   quantum, and equals its ``billed_seconds``; a failed or cancelled job is charged nothing
-  unless its row says seconds were billed.
+  unless its row says seconds were billed;
+* storage: each user's running storage total equals the sum over their uploads and TTS results
+  (``core.services.quota.total_mismatches``).
 
 ``check_ledger`` reads everything in one snapshot (so a busy server gives no false alarms);
 ``quick_check`` is the bounded part the reconciler runs: open holds among recently finished jobs
@@ -33,6 +35,7 @@ from core.db.base import utcnow
 from core.db.database import Database
 from core.db.models import Job
 from core.jobs.states import TERMINAL, JobStatus
+from core.services.quota import total_mismatches
 
 FINISHED = tuple(sorted(TERMINAL))
 MAX_MALFORMED = 1000  # entries listed at most; one broken writer would otherwise flood the report
@@ -74,6 +77,14 @@ async def check_ledger(db: Database, *, quantum: int) -> LedgerReport:
         await _check_accounts(session, report)
         await _check_entries(session, report)
         await _check_jobs(session, report, quantum)
+        for mismatch in await total_mismatches(session):
+            report.violations.append(
+                Violation(
+                    "storage_total",
+                    f"recorded (bytes, objects) {mismatch.recorded}, counted {mismatch.counted}",
+                    account_id=mismatch.user_id,
+                )
+            )
     return report
 
 

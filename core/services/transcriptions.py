@@ -21,11 +21,13 @@ from core.errors import AudioTooLong, AudioTooShort, Conflict, InvalidInput, Not
 from core.events import job_channel
 from core.jobs import admission, lifecycle
 from core.jobs.states import JobStatus, can_transition, is_terminal
+from core.net import NetworkPolicy, check_public_url
 from core.platform import Platform
 from core.services.accounts import balance_seconds
 from core.services.catalog import TASKS
 from core.services.owned_jobs import owned_job
-from core.services.uploads import pin_upload, uploaded_object
+from core.services.upload_files import upload_file
+from core.services.uploads import pin_upload
 from core.settings import Settings
 
 SOURCES = ("api", "telegram", "web", "cli")
@@ -33,9 +35,11 @@ SOURCES = ("api", "telegram", "web", "cli")
 
 @dataclass(frozen=True)
 class TranscriptionRequest:
-    """What a caller asks for; either an uploaded ``object_key`` or a Telegram file."""
+    """What a caller asks for: an uploaded ``object_key``, an ``audio_url`` (fetched by the worker)
+    or a Telegram file."""
 
     object_key: str | None = None
+    audio_url: str | None = None
     telegram_file_id: str | None = None
     duration_seconds: float | None = None  # trusted only for Telegram files (probed otherwise)
     filename: str | None = None
@@ -109,12 +113,11 @@ async def request_transcription(
         options={"preset": request.preset, **request.options, "task": request.task},
         delivery=request.delivery,
     )
+    duration: float | None
     if request.object_key:
-        upload = await uploaded_object(platform, user_id, request.object_key)
-        path = platform.store.local_path(upload.object_key)
-        if path is None:
-            raise InvalidInput("This object store cannot be probed locally.")  # S3 stores probe via fetch
-        info = await asyncio.to_thread(probe, path)
+        # In place on local disk; downloaded (and, for a direct upload to S3, checked) otherwise.
+        async with upload_file(platform, user_id, request.object_key) as (upload, path):
+            info = await asyncio.to_thread(probe, path)
         duration = info.duration_seconds
         job.object_key = upload.object_key
         job.filename = request.filename or upload.filename
@@ -126,11 +129,21 @@ async def request_transcription(
             raise InvalidInput("A Telegram file needs its duration.", field="duration_seconds")
         duration = float(request.duration_seconds)
         job.telegram_file_id = request.telegram_file_id
+    elif request.audio_url:
+        # Unknown until the worker has fetched it: the job holds the least a job can cost, and the
+        # worker's meter extends the hold as the audio decodes (as for a header that understates
+        # its length), cutting it where the balance ends; the duration is checked there too.
+        # Its shape and any IP literal are checked now (a 400 at once); the addresses a name
+        # resolves to are checked by the worker, when it connects.
+        url = check_public_url(request.audio_url, NetworkPolicy.from_settings(platform.settings))
+        duration = None
+        job.options = {**job.options, "audio_url": str(url)}
     else:
         raise InvalidInput("object_key is required.", field="object_key")
-    check_duration(platform.settings, duration)
-    job.duration_seconds = duration
     settings = platform.settings
+    if duration is not None:
+        check_duration(settings, duration)
+    job.duration_seconds = duration
     async with platform.db.write() as session:
         if job.object_key is not None:
             await pin_upload(session, user_id, job.object_key)
@@ -140,7 +153,8 @@ async def request_transcription(
             # An estimate from the header (at least one quantum, so every job holds something):
             # the worker extends it as the audio runs on and bills what it decoded.
             hold_seconds=max(
-                round_up(duration, settings.billing_quantum_seconds), settings.billing_quantum_seconds
+                round_up(duration or settings.min_audio_seconds, settings.billing_quantum_seconds),
+                settings.billing_quantum_seconds,
             ),
             max_queued=settings.max_queued_jobs,
             max_active=settings.max_active_jobs,

@@ -3,15 +3,18 @@
 An upload is written once: a PUT to an upload that already completed never replaces it (the store
 refuses atomically, so of two racing PUTs one wins) — the same bytes again answer as before, other
 bytes are ``UploadUsed`` (409). Grants and PUTs count against the user's storage quota
-(``core.services.quota``).
+(``core.services.quota``). Audio that arrives with a request instead (a multipart file, base64, a
+fetched URL) takes the same path through ``store_stream``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import time
-from collections.abc import AsyncIterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, exists, select
@@ -30,7 +33,7 @@ from core.errors import (
 )
 from core.jobs.admission import lock_user
 from core.platform import Platform
-from core.services.quota import StorageUsage, measure, over_quota, require_room
+from core.services.quota import insert_within_quota, over_quota, recorded_usage, require_room
 from core.storage.base import ObjectExists, normalize_sha256, validate_content_type
 from core.storage.keys import upload_key, validate_key
 
@@ -46,6 +49,8 @@ class Presigned:
     upload_url: str
     expires_at: datetime
     already_uploaded: bool
+    upload_headers: dict[str, str] = field(default_factory=dict)
+    """Headers the PUT must carry (a direct upload to object storage signs them into the URL)."""
 
 
 async def presign(
@@ -57,7 +62,14 @@ async def presign(
     size_bytes: int | None = None,
     content_sha256: str | None = None,
 ) -> Presigned:
-    """A signed PUT URL bound to a fresh key, this size limit and (if given) this checksum."""
+    """A signed PUT URL bound to a fresh key, this size limit and (if given) this checksum.
+
+    With object storage that signs its own URLs (S3) and a declared size, the URL points straight
+    at the store, with the size (and the announced checksum and content type) signed in; the declared
+    size counts against the quota from now on, and what arrived is checked on first use
+    (``upload_file``). Otherwise the URL is the API's own ``/objects`` route, which checks as it
+    receives.
+    """
     settings = platform.settings
     filename = filename.strip()
     if not filename or len(filename) > 255:
@@ -89,43 +101,43 @@ async def presign(
     limit = (
         min(size_bytes, settings.max_upload_bytes) if size_bytes is not None else settings.max_upload_bytes
     )
-    async with platform.db.read() as session:
-        usage = await measure(session, settings, user_id)
-    require_room(usage, size_bytes=size_bytes, new_object=True)
-    async with platform.db.write() as session:
-        if _near_limit(usage, size_bytes):
-            # Close to a limit, racing presigns could overshoot it together: decide exactly, one at
-            # a time. Far from it, the optimistic read is enough (the PUT re-checks the bytes
-            # under the lock anyway), and presigns need not queue behind each other.
-            await lock_user(session, user_id)
-            usage = await measure(session, settings, user_id)
-            require_room(usage, size_bytes=size_bytes, new_object=True)
-        limit = min(limit, usage.bytes_free)  # without a declared size: what is left of the quota
-        session.add(
-            Upload(
-                user_id=user_id,
-                object_key=key,
-                filename=filename,
-                content_type=content_type,
-                declared_size=size_bytes,
-                declared_sha256=sha,
-            )
+    direct = (
+        None
+        if size_bytes is None
+        else platform.store.presign_put(
+            key,
+            size=size_bytes,
+            expires_in=settings.upload_url_ttl_seconds,
+            sha256=sha,
+            content_type=content_type,
+        )
+    )
+    # Decided exactly, racing presigns one after another, on the user's running total (a direct
+    # upload is not re-checked when it is PUT: its reservation is decided here).
+    room = await insert_within_quota(
+        platform,
+        user_id,
+        lambda: Upload(
+            user_id=user_id,
+            object_key=key,
+            filename=filename,
+            content_type=content_type,
+            declared_size=size_bytes,
+            declared_sha256=sha,
+            # A direct upload's bytes arrive unseen: its declared size is counted from now on.
+            size_bytes=size_bytes if direct is not None else None,
+        ),
+        size_bytes=size_bytes,
+    )
+    limit = min(limit, room)  # without a declared size: what is left of the quota
+    if direct is not None:
+        return Presigned(
+            BUCKET, key, direct.url, datetime.fromtimestamp(expires, UTC), False, dict(direct.headers)
         )
     url = platform.signer.url(
         settings.effective_public_url, "PUT", key, expires_at=expires, max_bytes=limit, sha256=sha
     )
     return Presigned(BUCKET, key, url, datetime.fromtimestamp(expires, UTC), False)
-
-
-NEAR_LIMIT_SHARE = 0.9
-"""Usage above this share of a quota is decided under the user's lock (see ``presign``)."""
-
-
-def _near_limit(usage: StorageUsage, size_bytes: int | None) -> bool:
-    return (
-        usage.objects + 1 > usage.quota_objects * NEAR_LIMIT_SHARE
-        or usage.bytes_used + (size_bytes or 0) > usage.quota_bytes * NEAR_LIMIT_SHARE
-    )
 
 
 async def receive(
@@ -152,8 +164,8 @@ async def receive(
         if content_length in (None, upload.size_bytes) and await _same_content(body, upload):
             return upload  # a repeated PUT of the same bytes (or a de-duplicated one)
         raise UploadUsed(object_key=key)
-    async with platform.db.read() as session:
-        usage = await measure(session, platform.settings, upload.user_id, excluding_upload=upload.id)
+    async with platform.db.lookup() as session:  # a pending upload counts no bytes yet
+        usage = await recorded_usage(session, platform.settings, upload.user_id)
     limit = min(max_bytes, usage.bytes_free)
     if content_length is not None and content_length > limit:
         if limit < max_bytes:
@@ -182,16 +194,80 @@ async def receive(
             row = await session.get(Upload, upload.id, with_for_update=True)
             if row is None:
                 raise NotFound("The upload expired before it completed; presign it again.")
-            # Other uploads of this user may have completed meanwhile: the quota decides under the lock.
-            usage = await measure(session, platform.settings, upload.user_id, excluding_upload=row.id)
-            require_room(usage, size_bytes=stored.size)
             row.size_bytes = stored.size
             row.sha256 = stored.sha256
             row.uploaded_at = utcnow()
+            # Other uploads of this user may have completed meanwhile: decided on the total that
+            # counts this one, which the trigger's update holds until commit (racing PUTs wait).
+            await session.flush()
+            usage = await recorded_usage(session, platform.settings, upload.user_id)
+            before = dataclasses.replace(usage, bytes_used=usage.bytes_used - stored.size)
+            require_room(before, size_bytes=stored.size)
             return row
     except (NotFound, StorageQuotaExceeded):
         await platform.store.delete(key)  # ours: the store let only this PUT write the key
         raise
+
+
+HEAD_BYTES = 16  # what core.audio needs to recognize a container
+
+
+@dataclass(frozen=True)
+class StoredAudio:
+    """What ``store_stream`` kept: the upload it made (``new``), or an earlier upload of the same
+    bytes — which a refused request must not delete, since it was there before."""
+
+    upload: Upload
+    new: bool
+
+
+async def store_stream(
+    platform: Platform,
+    user_id: str,
+    chunks: AsyncIterable[bytes],
+    *,
+    filename: str,
+    max_bytes: int,
+    content_type: str | None = None,
+) -> StoredAudio:
+    """Store audio that came with a request (a multipart file, base64 text, a fetched URL) as the
+    user's upload, through the same steps as a presigned PUT: the audio head check, the size limit
+    (``max_bytes``), the storage quota. De-duplicated like presigned uploads: when the user already
+    has an upload of the same bytes, that one is returned and this copy deleted. A refused or broken
+    body leaves nothing stored."""
+    stream = aiter(chunks)
+    head = b""
+    async for chunk in stream:
+        head += chunk
+        if len(head) >= HEAD_BYTES:
+            break
+    check_audio_head(head)
+    name = filename.strip()[:255] or "audio"
+    presigned = await presign(platform, user_id, filename=name, content_type=content_type)
+    try:
+        upload = await receive(
+            platform,
+            presigned.object_key,
+            _prepended(head, stream),
+            max_bytes=max_bytes,
+            sha256=None,
+            content_type=content_type,
+        )
+    except BaseException:
+        await asyncio.shield(discard(platform, user_id, presigned.object_key))
+        raise
+    assert upload.sha256 is not None
+    first = await _first_with_hash(platform, user_id, upload.sha256)
+    if first is None or first.id == upload.id:
+        return StoredAudio(upload, new=True)
+    await discard(platform, user_id, upload.object_key)
+    return StoredAudio(first, new=False)
+
+
+async def _prepended(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield head
+    async for chunk in rest:
+        yield chunk
 
 
 def check_audio_head(head: bytes) -> None:
@@ -264,5 +340,17 @@ async def _uploaded_with_hash(platform: Platform, user_id: str, sha: str) -> Upl
             select(Upload)
             .where(Upload.user_id == user_id, Upload.sha256 == sha, Upload.uploaded_at.is_not(None))
             .order_by(Upload.uploaded_at.desc())
+            .limit(1)
+        )
+
+
+async def _first_with_hash(platform: Platform, user_id: str, sha: str) -> Upload | None:
+    """The user's oldest completed upload of these bytes: the one every copy defers to, so that
+    copies completing at the same time keep one file between them, never none."""
+    async with platform.db.read() as session:
+        return await session.scalar(
+            select(Upload)
+            .where(Upload.user_id == user_id, Upload.sha256 == sha, Upload.uploaded_at.is_not(None))
+            .order_by(Upload.uploaded_at, Upload.id)
             .limit(1)
         )

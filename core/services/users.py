@@ -21,6 +21,9 @@ from core.services import auth_cache
 if TYPE_CHECKING:
     from core.platform import Platform
 
+TELEGRAM_USERNAME = "telegram_username"
+"""The profile key keeping the Telegram username the bot last saw (operators look accounts up by it)."""
+
 
 async def create_user(
     db: Database,
@@ -68,13 +71,20 @@ async def get_user(session: AsyncSession, user_id: str) -> User:
 
 
 async def telegram_user(
-    db: Database, telegram_id: int, *, name: str | None, language: str | None, free_minutes: float
+    db: Database,
+    telegram_id: int,
+    *,
+    name: str | None,
+    language: str | None,
+    free_minutes: float,
+    username: str | None = None,
 ) -> tuple[User, bool]:
     """The account of a Telegram user, created on first contact with the free minutes granted once.
-    Returns (user, created). A known user costs one read, not a write transaction per message."""
+    Returns (user, created). A known user costs one read, not a write transaction per message (one
+    write when their ``username`` changed, so that operators find them by it)."""
     async with db.read() as session:
         user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
-    if user is not None:
+    if user is not None and (username is None or (user.profile or {}).get(TELEGRAM_USERNAME) == username):
         return user, False
     async with db.write() as session:
         user = await session.scalar(select(User).where(User.telegram_id == telegram_id))
@@ -82,7 +92,9 @@ async def telegram_user(
         if user is None:
             user = User(telegram_id=telegram_id, name=name, ui_language=_ui_language(language))
             session.add(user)
-            await session.flush()
+        if username is not None:
+            user.profile = {**(user.profile or {}), TELEGRAM_USERNAME: username}  # a new dict: tracked
+        await session.flush()
         # Keyed by account: however often /start arrives, the free minutes come once.
         await _first_minutes(
             session, user.id, free_minutes, source="free", reason="free minutes", channel="telegram"

@@ -1,7 +1,8 @@
 """Object storage: the ``ObjectStore`` protocol, object keys, the local-disk store and transfer helpers.
 
-Composition roots build a concrete store (``LocalObjectStore(settings.objects_dir)``); everything
-else depends on ``ObjectStore`` only. Signed URLs for the local store live in ``core.signing``.
+Composition roots build the store settings choose (``factory.build_store``: local disk, or S3 in
+``s3.py``, imported only then); everything else depends on ``ObjectStore`` only. Signed URLs for
+the local store live in ``core.signing``; the S3 store signs its own (``presign_put``/``presign_get``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from core.storage.base import (
     DEFAULT_CHUNK_SIZE,
     ChecksumMismatch,
+    DirectUpload,
+    ObjectExists,
     ObjectReader,
     ObjectStore,
     StoredObject,
@@ -22,7 +25,9 @@ from core.storage.transfer import fetch_to_file, file_chunks, read_bytes
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "ChecksumMismatch",
+    "DirectUpload",
     "LocalObjectStore",
+    "ObjectExists",
     "ObjectReader",
     "ObjectStore",
     "StoredObject",

@@ -1,4 +1,4 @@
-"""The object-store protocol every store implements (local disk now, S3-compatible later).
+"""The object-store protocol every store implements (local disk, S3-compatible).
 
 Stores speak in keys (see ``keys.py``) and byte streams only; where the bytes live is the store's
 business. Every stored object is described by a ``StoredObject`` whose ``sha256`` and ``size`` the
@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, PayloadTooLarge
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
@@ -35,6 +35,15 @@ class ObjectExists(Conflict):
 
     code = "object_exists"
     default_message = "An object is already stored under this key; it cannot be replaced."
+
+
+@dataclass(frozen=True)
+class DirectUpload:
+    """A URL a client PUTs a file to straight into the store, and the headers it must send with it
+    (they are part of the signature: a request without them, or with other values, is refused)."""
+
+    url: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -137,6 +146,42 @@ class ObjectStore(Protocol):
     async def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> StoredObject:
         """Store a small in-memory object (results, transcripts)."""
         return await self.put(key, _single_chunk(data), max_bytes=len(data), content_type=content_type)
+
+    def presign_put(
+        self,
+        key: str,
+        *,
+        size: int,
+        expires_in: int,
+        sha256: str | None = None,
+        content_type: str | None = None,
+    ) -> DirectUpload | None:
+        """A URL to PUT exactly ``size`` bytes (and, when given, exactly the content ``sha256``) to
+        ``key`` once, straight into the store; None when the store has no such URLs (then the API's
+        own signed route receives the bytes). A store that cannot bind the size or the checksum
+        still answers: callers check the object when it is first used (``services.uploads``)."""
+        return None
+
+    async def adopt_upload(self, key: str, path: Path, *, max_bytes: int) -> StoredObject:
+        """Copy an object a client wrote through ``presign_put`` to the local file ``path``, its
+        ``size``/``sha256`` those of the bytes written (hashed on the way); ``PayloadTooLarge``,
+        before reading, when it is larger than ``max_bytes``. A store that records digests also
+        records this one, so later reads need not hash again."""
+        from core.storage.transfer import write_stream_to_file  # transfer builds on this module
+
+        async with await self.open_read(key) as reader:
+            if reader.info.size > max_bytes:
+                raise PayloadTooLarge(f"The object is larger than {max_bytes} bytes.", max_bytes=max_bytes)
+            size, sha256 = await write_stream_to_file(reader, path)
+            return StoredObject(key=key, size=size, sha256=sha256, content_type=reader.info.content_type)
+
+    def presign_get(self, key: str, *, expires_in: int) -> str | None:
+        """A URL that downloads the object straight from the store, or None (the API serves it)."""
+        return None
+
+    async def aclose(self) -> None:
+        """Release connections opened in the running event loop (nothing for the local store)."""
+        return None
 
 
 async def _single_chunk(data: bytes) -> AsyncIterator[bytes]:

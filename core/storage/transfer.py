@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,6 +23,13 @@ async def fetch_to_file(store: ObjectStore, key: str, path: Path) -> StoredObjec
     answer's ``size`` and ``sha256`` are those of the bytes actually written (hashed on the way),
     so a caller that pins a checksum can compare without reading the file again.
     """
+    async with await store.open_read(key) as reader:
+        size, sha256 = await write_stream_to_file(reader, path)
+        return replace(reader.info, size=size, sha256=sha256)
+
+
+async def write_stream_to_file(chunks: AsyncIterable[bytes], path: Path) -> tuple[int, str]:
+    """Write ``chunks`` to ``path`` atomically (temp file, fsync, rename); their size and SHA-256."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     target = ThreadFile()
@@ -30,18 +37,17 @@ async def fetch_to_file(store: ObjectStore, key: str, path: Path) -> StoredObjec
     size = 0
     done = False
     try:
-        async with await store.open_read(key) as reader:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
-            await asyncio.to_thread(target.open, lambda: os.open(tmp, flags, FILE_MODE))
-            async for chunk in reader:
-                hasher.update(chunk)
-                size += len(chunk)
-                await asyncio.to_thread(target.write_all, chunk)
-            await asyncio.to_thread(target.fsync)
-            target.close()
-            await asyncio.to_thread(os.replace, tmp, path)
-            done = True
-            return replace(reader.info, size=size, sha256=hasher.hexdigest())
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        await asyncio.to_thread(target.open, lambda: os.open(tmp, flags, FILE_MODE))
+        async for chunk in chunks:
+            hasher.update(chunk)
+            size += len(chunk)
+            await asyncio.to_thread(target.write_all, chunk)
+        await asyncio.to_thread(target.fsync)
+        target.close()
+        await asyncio.to_thread(os.replace, tmp, path)
+        done = True
+        return size, hasher.hexdigest()
     finally:
         target.close()
         if not done:

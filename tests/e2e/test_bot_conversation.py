@@ -8,6 +8,7 @@ import re
 import pytest
 
 from core.services.api_keys import authenticate
+from core.services.user_directory import find_user
 from tests.e2e.bot_harness import BotStack, tg_user
 
 # One running stack per framework for the whole module (the fixture in conftest.py).
@@ -112,3 +113,17 @@ async def test_a_repeated_update_is_handled_once(stack: BotStack) -> None:
     await stack.text_containing(106, "Balance:")
     helps = [m for m in stack.emulator.sent(106) if m.text and "/apikey" in m.text]
     assert len(helps) == 1
+
+
+async def test_operators_find_a_bot_user_by_their_telegram_username(stack: BotStack) -> None:
+    boris = {**tg_user(131, "Boris"), "username": "Boris_K"}
+    await command(stack, boris, "/start")
+    await stack.text_containing(131, "10 min free")
+    found = await find_user(stack.platform.db, "@boris_k")  # any case, as `nagovori users show` takes it
+    assert found.telegram_id == 131
+
+    await command(
+        stack, {**boris, "username": "boris_new"}, "/balance"
+    )  # a renamed user is found by the new name
+    await stack.text_containing(131, "Balance:")
+    assert (await find_user(stack.platform.db, "@boris_new")).telegram_id == 131

@@ -116,6 +116,7 @@ async def test_a_client_leaving_mid_upload_is_one_line_without_a_traceback(
         "auth header was Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl",
         "key nag_Abc123_xyz-789 refused",
         "GET /objects/a.wav?expires=1&signature=v1.XnSLj7PohkFIINOtjCx",
+        "webhook secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/x+= stored",
     ],
 )
 def test_credentials_in_any_message_or_traceback_are_redacted(message: str) -> None:
@@ -126,6 +127,6 @@ def test_credentials_in_any_message_or_traceback_are_redacted(message: str) -> N
         record.exc_info = sys.exc_info()
     RedactSecrets().filter(record)
     line = logging.Formatter().format(record)
-    for secret in ("AAE1x2y3z4w5", "eyJzdWIiOiIxIn0", "Abc123_xyz", "XnSLj7Poh"):
+    for secret in ("AAE1x2y3z4w5", "eyJzdWIiOiIxIn0", "Abc123_xyz", "XnSLj7Poh", "MfKQ9r8GKYqr"):
         assert secret not in line
     assert "[redacted" in line

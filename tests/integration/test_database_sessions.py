@@ -3,6 +3,8 @@ transaction — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from typing import Any
 
 from sqlalchemy import event, text
@@ -81,3 +83,25 @@ async def test_the_balance_is_one_statement_and_no_transaction(db: Database) -> 
     sent = statements(db)
     assert await accounts.balance_seconds(db, user.id) == 120
     assert sent == ["SELECT"]
+
+
+async def test_sqlite_write_transactions_take_turns_in_arrival_order(db: Database) -> None:
+    """In-process writers queue FIFO for SQLite's one writer instead of sleeping in its busy loop."""
+    if not db.is_sqlite:
+        return
+    spans: list[tuple[int, float, float]] = []
+
+    async def writer(index: int) -> None:
+        async with db.write() as session:
+            began = asyncio.get_running_loop().time()
+            await session.execute(text("SELECT 1"))
+            await asyncio.sleep(0.01)
+            spans.append((index, began, asyncio.get_running_loop().time()))
+
+    tasks = []
+    for index in range(8):
+        tasks.append(asyncio.create_task(writer(index)))
+        await asyncio.sleep(0)  # arrival order = index order
+    await asyncio.gather(*tasks)
+    assert [index for index, _, _ in spans] == list(range(8))
+    assert all(earlier[2] <= later[1] for earlier, later in itertools.pairwise(spans))

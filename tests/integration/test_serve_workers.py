@@ -63,6 +63,9 @@ def test_two_api_processes_answer_on_one_port_and_sigterm_stops_both(tmp_path: P
 def serve_two(directory: Path, redis_url: str, port: int) -> subprocess.CompletedProcess[str]:
     """``nagovori serve --workers 2`` on a SQLite file in ``directory``, run to its end."""
     env = server_env(directory, f"sqlite+aiosqlite:///{directory / 'n.db'}", redis_url, port, "x" * 32, {})
+    if redis_url:  # migrated, so that what stops `serve` is the port
+        migrate = [sys.executable, "-m", "cli", "migrate"]
+        subprocess.run(migrate, env=env, cwd=directory, capture_output=True, timeout=60, check=True)
     return subprocess.run(
         [sys.executable, "-m", "cli", "serve", "--workers", "2"],
         env=env,

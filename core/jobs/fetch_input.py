@@ -1,0 +1,140 @@
+"""A job's ``audio_url``, fetched by the worker that runs it — never by the API handler.
+
+The download goes through ``core.net``'s guard (every name resolved and checked, the connection
+pinned to the checked address, each redirect re-checked), within ``FETCH_CONNECT_TIMEOUT_SECONDS``,
+``FETCH_READ_TIMEOUT_SECONDS`` and a total of ``FETCH_DEADLINE_SECONDS``, and streams into the
+user's uploads (``uploads.store_stream``: the audio head check, at most ``MAX_UPLOAD_MB``, the
+storage quota, SHA-256 de-duplication). The job then points at that object like an uploaded one,
+so a retry decodes the stored bytes instead of fetching again, and retention applies.
+
+Every way a fetch fails is the URL's (a forbidden address, a name that does not resolve, a server
+that refuses, answers an error, stalls or sends too much, or sends no audio): the job fails at once
+with a code and a message saying which, and its hold is released. Retrying would not help, and
+the client can send the job again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from yarl import URL
+
+from core.db.models import TranscriptionJob, Upload
+from core.errors import InvalidInput, PayloadTooLarge, StorageQuotaExceeded
+from core.jobs.lifecycle import Claim
+from core.jobs.progress import JobAbandoned
+from core.jobs.states import JobStatus
+from core.net import NetworkPolicy, guarded_session, send_following_redirects
+from core.platform import Platform
+from core.services import uploads
+
+CHUNK = 256 * 1024
+MAX_REDIRECTS = 5
+HEADERS = {"Accept": "audio/*, video/*;q=0.9, */*;q=0.5", "Accept-Encoding": "identity"}
+
+
+class FetchFailed(InvalidInput):
+    """The ``audio_url`` could not be downloaded (its server, its name, or its answer)."""
+
+    code = "fetch_failed"
+    default_message = "The audio_url could not be downloaded."
+
+
+class FetchTimedOut(FetchFailed):
+    """The ``audio_url``'s server was too slow: to connect, between reads, or in all."""
+
+    code = "fetch_timeout"
+    default_message = "The audio_url did not deliver the file in time."
+
+
+def url_of(job: TranscriptionJob) -> str | None:
+    """The URL a job's audio is still to be fetched from (None once it is stored, or if it has none)."""
+    url = (job.options or {}).get("audio_url")
+    return str(url) if url and job.object_key is None else None
+
+
+async def fetch_input(platform: Platform, claim: Claim, job: TranscriptionJob) -> TranscriptionJob:
+    """Download the job's ``audio_url`` into the user's uploads and make it the job's input;
+    returns the job as updated. Raises a ``DomainError`` (the job fails) when the fetch does."""
+    url = url_of(job)
+    assert url is not None, "fetch_input needs a job with an audio_url still to fetch"
+    deadline = platform.settings.fetch_deadline_seconds
+    try:
+        async with asyncio.timeout(deadline):
+            stored = await _download(platform, job.user_id, url)
+    except TimeoutError:
+        raise FetchTimedOut(f"The audio_url did not deliver the file within {deadline:g} s.") from None
+    try:
+        return await _attach(platform, claim, stored.upload)
+    except JobAbandoned:
+        if stored.new:  # an earlier upload of the same bytes stays
+            await asyncio.shield(uploads.discard(platform, claim.user_id, stored.upload.object_key))
+        raise
+
+
+async def _download(platform: Platform, user_id: str, url: str) -> uploads.StoredAudio:
+    settings = platform.settings
+    limit = settings.max_upload_bytes
+    too_large = PayloadTooLarge(
+        f"The file at audio_url is larger than the upload limit ({settings.max_upload_mb} MB).",
+        limit_bytes=limit,
+    )
+    policy = NetworkPolicy.from_settings(settings)
+    try:
+        async with (
+            guarded_session(
+                policy,
+                connect_timeout=settings.fetch_connect_timeout_seconds,
+                read_timeout=settings.fetch_read_timeout_seconds,
+            ) as session,
+            send_following_redirects(
+                session, "GET", url, policy=policy, max_redirects=MAX_REDIRECTS, headers=HEADERS
+            ) as response,
+        ):
+            if response.status != 200:
+                raise FetchFailed(f"The audio_url answered HTTP {response.status}.", status=response.status)
+            if response.content_length is not None and response.content_length > limit:
+                raise too_large
+            return await uploads.store_stream(
+                platform,
+                user_id,
+                response.content.iter_chunked(CHUNK),
+                filename=URL(str(response.url)).name or "audio",
+                max_bytes=limit,
+            )
+    except StorageQuotaExceeded:
+        raise
+    except PayloadTooLarge:
+        raise too_large from None
+    except aiohttp.ClientError as exc:
+        raise _failure(exc) from None
+
+
+def _failure(exc: aiohttp.ClientError) -> FetchFailed:
+    """An aiohttp error as words for the job's error message (no internals)."""
+    if isinstance(exc, aiohttp.ServerTimeoutError):  # connect or read timeout
+        return FetchTimedOut("The audio_url's server did not answer in time.")
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return FetchFailed("The audio_url's host name could not be resolved.")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return FetchFailed("The audio_url's server could not be reached.")
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
+        return FetchFailed("The audio_url's server broke off the download.")
+    return FetchFailed(f"The audio_url could not be downloaded ({type(exc).__name__}).")
+
+
+async def _attach(platform: Platform, claim: Claim, upload: Upload) -> TranscriptionJob:
+    """Make ``upload`` the job's input, pinned like an uploaded one (size and SHA-256), if this
+    attempt still owns the job; the upload row is locked first, as at job creation."""
+    async with platform.db.write() as session:
+        await uploads.pin_upload(session, claim.user_id, upload.object_key)
+        job = await session.get(TranscriptionJob, claim.job_id, with_for_update=True)
+        if job is None or job.status != JobStatus.PROCESSING or job.attempts != claim.attempt:
+            raise JobAbandoned(claim.job_id)
+        job.object_key = upload.object_key
+        job.size_bytes = upload.size_bytes
+        job.input_sha256 = upload.sha256
+        job.filename = job.filename or upload.filename
+        job.content_type = job.content_type or upload.content_type
+        return job
