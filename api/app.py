@@ -90,7 +90,7 @@ def create_app(
     app[RATE_LIMITER] = limiter
     for module in ROUTE_MODULES:
         app.add_routes(module.routes)
-    web_site.mount(app, platform)  # the dashboard for people at /, on the same app and port
+    web_site.mount(app, platform, app.get(CATALOG))  # the dashboard for people at /, on the same app and port
     app.on_response_prepare.append(add_rate_headers)
     app.on_response_prepare.append(_server_header)
     app.on_response_prepare.append(echo_request_id)

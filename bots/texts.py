@@ -29,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "/lang — recognition and interface language\n/voice — the voice I speak with\n"
         "/mode — reply to text with voice or not\n/speak TEXT — say it now\n"
         "/history — recent transcriptions\n/apikey — a key for the REST API (same balance)\n"
+        "/login — a link into the web dashboard (same balance)\n"
         "/paysupport — help with payments\n\n"
         "In groups: mention me or reply /transcribe to a voice note; admins can turn on /auto.",
         "ru": "Пришлите голосовое, аудиофайл, кружок или видео — я отвечу текстом.\n"
@@ -37,6 +38,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "/lang — язык распознавания и интерфейса\n/voice — мой голос\n"
         "/mode — отвечать на текст голосом или нет\n/speak ТЕКСТ — озвучить сразу\n"
         "/history — последние расшифровки\n/apikey — ключ для REST API (тот же баланс)\n"
+        "/login — ссылка для входа в веб-кабинет (тот же баланс)\n"
         "/paysupport — помощь с оплатой\n\n"
         "В группах: упомяните меня или ответьте /transcribe на голосовое; админы могут включить /auto.",
     },
@@ -111,6 +113,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "It draws on the same balance. Docs: {url}/docs",
         "ru": "Ваш ключ API (показываю один раз — сохраните его):\n<code>{key}</code>\n\n"
         "Он расходует тот же баланс. Документация: {url}/docs",
+    },
+    # /login: a one-time link into the web dashboard
+    "login_link": {
+        "en": "Your sign-in link for the web dashboard — it works once, for {minutes} minutes; "
+        "do not share it:\n{url}\n\nIt opens this same account and balance in the browser.",
+        "ru": "Ваша ссылка для входа в веб-кабинет — действует один раз, {minutes} минут; "
+        "никому её не пересылайте:\n{url}\n\nОна открывает в браузере эту же учётную запись и баланс.",
+    },
+    "login_limited": {
+        "en": "You have asked for {limit} sign-in links in the last hour; try again in {minutes} min.",
+        "ru": "За последний час вы запросили {limit} ссылок для входа; попробуйте через {minutes} мин.",
     },
     "history_empty": {"en": "No transcriptions yet.", "ru": "Расшифровок пока нет."},
     "history_header": {"en": "Recent transcriptions:", "ru": "Последние расшифровки:"},

@@ -6,9 +6,10 @@ from sqlalchemy import MetaData
 
 # Imported for their side effect: each registers its tables on the core's metadata.
 import core.db.bot_tables
+import core.db.signin_link_tables
 import core.db.storage_tables
 import core.db.web_tables
-import core.db.webhook_tables  # noqa: F401  (ruff sees one binding of `core` for all four)
+import core.db.webhook_tables  # noqa: F401  (ruff sees one binding of `core` for them all)
 from billing.tables import BillingBase
 from core.db.models import Base
 

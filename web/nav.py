@@ -17,9 +17,13 @@ class NavItem:
 
 NAV: tuple[NavItem, ...] = (
     NavItem("/", "nav_overview"),
+    NavItem("/transcribe", "nav_transcribe"),
+    NavItem("/speak", "nav_speak"),
+    NavItem("/history", "nav_history"),
     NavItem("/keys", "nav_keys"),
     NavItem("/buy", "nav_buy"),
     NavItem("/docs", "nav_api_docs"),  # the API's own reference page
+    NavItem("/admin", "nav_admin", admin=True),
 )
 
 

@@ -13,13 +13,15 @@ import jinja2
 from aiohttp import web
 
 from core.platform import Platform
-from web.pages import auth, buy, keys, language, overview
-from web.state import STATIC_ROUTE, WEB_PLATFORM
+from core.services.catalog import Catalog
+from core.services.voice_previews import VoicePreviews
+from web.pages import admin, auth, buy, history, keys, language, overview, speak, telegram_signin, transcribe
+from web.state import STATIC_ROUTE, WEB_CATALOG, WEB_PLATFORM, WEB_VOICE_PREVIEWS
 from web.viewer import VIEWER
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_PREFIX = "/static/"
-PAGE_MODULES = (auth, overview, keys, buy, language)
+PAGE_MODULES = (auth, overview, keys, buy, language, telegram_signin, speak, admin, history, transcribe)
 
 # No inline scripts or styles anywhere: a script injected into a page would not run.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -28,6 +30,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
+        "media-src 'self' blob:",  # Speak plays its stream through MediaSource (a blob: URL)
         "connect-src 'self'",
         "font-src 'self'",
         "form-action 'self'",
@@ -45,8 +48,11 @@ SECURITY_HEADERS = {
 }
 
 
-def mount(app: web.Application, platform: Platform) -> None:
+def mount(app: web.Application, platform: Platform, catalog: Catalog | None = None) -> None:
     app[WEB_PLATFORM] = platform
+    if catalog is not None:
+        app[WEB_CATALOG] = catalog
+    app[WEB_VOICE_PREVIEWS] = VoicePreviews()
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(PACKAGE_DIR / "templates"),

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
-from bots.conversation import account, groups, payments, preferences, speak, transcribe
+from bots.conversation import account, groups, payments, preferences, signin, speak, transcribe
 from bots.conversation.commands import Command, mentions, parse_command, without_mention
 from bots.conversation.context import BotDeps, Turn, language_of
 from bots.conversation.context import account as account_of
@@ -33,6 +33,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "balance": account.balance,
     "history": account.history,
     "apikey": account.apikey,
+    "login": signin.login,
     "paysupport": account.paysupport,
     "buy": payments.buy,
     "lang": preferences.lang,
