@@ -22,6 +22,7 @@ from api.routes import (
     metrics,
     objects,
     openai_audio,
+    realtime,
     transcription_status,
     transcription_stream,
     transcriptions,
@@ -52,6 +53,7 @@ ROUTE_MODULES = (
     admin,
     openai_audio,
     webhooks,
+    realtime,
     docs,
 )
 

@@ -29,6 +29,9 @@ from core.services.accounts import User
 PROTECTED_PREFIX = "/v1/"
 # Where credentials are obtained: no Bearer needed (and none looked at).
 PUBLIC_PATHS = frozenset({"/v1/auth/token"})
+# Authenticated by its handler: header credentials as usual, or a one-time ``?token=`` for browsers
+# (api/routes/realtime.py); a ``nag_`` key in its query is still refused there.
+SELF_AUTHENTICATED_PATHS = frozenset({"/v1/stt/realtime"})
 API_KEY_HEADER = "X-API-Key"
 # Query parameters that carry credentials in other APIs (compared in lower case); a value shaped
 # like one of our keys is refused under any name.
@@ -61,8 +64,12 @@ class ConflictingCredentials(InvalidInput):
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path.startswith(PROTECTED_PREFIX) and request.path not in PUBLIC_PATHS:
-        request[USER_KEY] = await _authenticate(request)
+    if (
+        request.path.startswith(PROTECTED_PREFIX)
+        and request.path not in PUBLIC_PATHS
+        and request.path not in SELF_AUTHENTICATED_PATHS
+    ):
+        request[USER_KEY] = await authenticate(request)
     return await handler(request)
 
 
@@ -115,7 +122,8 @@ def _looks_like_credential(name: str, value: str) -> bool:
     )
 
 
-async def _authenticate(request: web.Request) -> User:
+async def authenticate(request: web.Request) -> User:
+    """The user the request's header credentials belong to (see the module docstring)."""
     platform = request.app[PLATFORM]
     token = credential(request)
     if token.startswith(api_keys.KEY_PREFIX):

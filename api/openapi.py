@@ -21,7 +21,7 @@ from api.schemas.common import Error, OpenAIError
 H = TypeVar("H", bound=Callable[..., Any])
 
 ERROR_TEXT = {
-    400: "Invalid request (bad parameters, unknown model, audio too short or too long)",
+    400: "Invalid request (bad parameters, unknown model, audio too short or too long, two different credentials)",
     401: "Authentication required or invalid credentials",
     402: "Not enough minutes (`required_seconds`, `available_seconds`)",
     403: "Not allowed",
@@ -182,7 +182,8 @@ def _operation(path: str, method: str, spec: Operation, refs: Refs) -> dict[str,
             "content": _content(answer, refs, "serialization"),
         }
     error_model = OpenAIError if spec.openai_errors else Error
-    statuses = set(spec.errors) | ({401, 429} if spec.auth else set())
+    # Authenticated routes also answer 400 when a request carries two different credentials.
+    statuses = set(spec.errors) | ({400, 401, 429} if spec.auth else set())
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": ERROR_TEXT.get(status, "Error"),

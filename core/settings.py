@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(60, ge=1)
     max_active_jobs: int = Field(1, ge=1)
     max_queued_jobs: int = Field(20, ge=1)
+    # Realtime STT (GET /v1/stt/realtime, docs/api.md): the config must come within the first
+    # timeout, audio at least every idle timeout; frames and sessions are capped.
+    realtime_config_timeout_seconds: float = Field(10, gt=0)
+    realtime_idle_timeout_seconds: float = Field(30, gt=0)
+    realtime_max_frame_bytes: int = Field(256 * 1024, ge=1024)
+    realtime_max_session_seconds: int = Field(3600, ge=10)
     max_upload_mb: int = Field(200, ge=1)
     min_audio_seconds: float = Field(1, ge=0)
     max_audio_seconds: float = Field(14400, gt=0)

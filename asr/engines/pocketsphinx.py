@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from asr.audio import frames, to_pcm16
 from asr.base import SAMPLE_RATE, Segment, TranscriptionInfo, TranscriptionOptions, Word
 from asr.engines._common import library_errors, single_language
+
+if TYPE_CHECKING:
+    from asr.streaming import Recognizer
 
 LANGUAGE = "en"
 MODEL_ID = "pocketsphinx-en"
@@ -45,6 +48,26 @@ class PocketSphinxEngine:
         info = TranscriptionInfo(language=language, language_probability=1.0, duration=duration)
         return info, self._segments(audio, options.word_timestamps)
 
+    def open_stream(
+        self, language: str, *, decode_elsewhere: Callable[[bytes, float], list[Segment]] | None = None
+    ) -> Recognizer:
+        """A live recognizer (``asr.streaming``) on two of this engine's pooled decoders;
+        ``decode_elsewhere`` decodes its finals out of this process (see ``live_pocketsphinx``)."""
+        from asr.engines.live_pocketsphinx import PocketSphinxLive
+
+        single_language(self.name, self.model_id, LANGUAGE, TranscriptionOptions(language=language))
+        decoders = (self._checkout(), self._checkout())
+        return PocketSphinxLive(decoders, self.model_id, self._checkin, decode_elsewhere)
+
+    def _checkout(self) -> Any:
+        with self._lock:
+            decoder = self._idle.pop() if self._idle else None
+        return decoder if decoder is not None else self._new_decoder()
+
+    def _checkin(self, decoder: Any) -> None:
+        with self._lock:
+            self._idle.append(decoder)
+
     def _new_decoder(self) -> Any:
         with library_errors(self.name, self.model_id):
             from pocketsphinx import Decoder
@@ -52,17 +75,13 @@ class PocketSphinxEngine:
             return Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
 
     def _segments(self, audio: Iterable[np.ndarray], with_words: bool) -> Iterator[Segment]:
-        with self._lock:
-            decoder = self._idle.pop() if self._idle else None
-        if decoder is None:
-            decoder = self._new_decoder()
+        decoder = self._checkout()
         run = _Run(decoder, self.model_id)
         try:
             yield from run.segments(audio, with_words)
         finally:
             run.abandon()
-            with self._lock:
-                self._idle.append(decoder)
+            self._checkin(decoder)
 
 
 class _Run:

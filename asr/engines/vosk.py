@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from asr.audio import frames, to_pcm16
 from asr.base import SAMPLE_RATE, Segment, TranscriptionInfo, TranscriptionOptions, Word
 from asr.engines._common import library_errors, single_language
 from asr.errors import EngineFailure, ModelNotAvailable
+
+if TYPE_CHECKING:
+    from asr.streaming import Recognizer
 
 FRAME_SAMPLES = SAMPLE_RATE // 5
 
@@ -41,6 +44,13 @@ class VoskEngine:
         language = single_language(self.name, self.model_id, self.language, options)
         info = TranscriptionInfo(language=language, language_probability=1.0, duration=duration)
         return info, self._segments(audio, options.word_timestamps)
+
+    def open_stream(self, language: str) -> Recognizer:
+        """A live recognizer (``asr.streaming``): a recognizer of its own on the loaded model."""
+        from asr.engines.live_vosk import VoskLive
+
+        single_language(self.name, self.model_id, self.language, TranscriptionOptions(language=language))
+        return VoskLive(self._model, self.model_id, SAMPLE_RATE)
 
     def _segments(self, audio: Iterable[np.ndarray], with_words: bool) -> Iterator[Segment]:
         with library_errors(self.name, self.model_id):

@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db.base import utcnow
-from core.db.models import Job, SpeechJob
+from core.db.models import Job
 from core.jobs import lifecycle, retention, webhook_task
 from core.jobs.admission import admit
 from core.jobs.lifecycle import Claim
@@ -230,7 +230,10 @@ async def _settle_stream(
     one that recorded nothing sent is failed and refunded. Never re-synthesized."""
     settings = platform.settings
     async with platform.db.read() as session:
-        seconds = await session.scalar(select(SpeechJob.audio_seconds).where(SpeechJob.id == claim.job_id))
+        # The table's column, not SpeechJob's attribute: a realtime transcription (kind "asr") records
+        # its received seconds there too, and the subclass attribute would filter on kind "tts".
+        jobs = Job.__table__.c
+        seconds = await session.scalar(select(jobs.audio_seconds).where(jobs.id == claim.job_id))
     if seconds:
         sends = await lifecycle.complete(
             platform.db,

@@ -21,7 +21,7 @@ import av
 import pytest
 
 from core.db.base import utcnow
-from core.db.models import SpeechJob
+from core.db.models import SpeechJob, TranscriptionJob
 from core.jobs import lifecycle
 from core.jobs.admission import start_live
 from core.jobs.lifecycle import Claim
@@ -211,3 +211,28 @@ async def test_a_stream_that_crashed_before_sending_anything_is_refunded(api: Ap
     _, body = await api.call("GET", f"/v1/tts/{claim.job_id}", key=key)
     assert body["job"]["status"] == "failed" and body["job"]["error_code"] == "stream_interrupted"
     assert await usage(api, key) == (300, 0)
+
+
+async def test_a_realtime_transcription_cut_by_a_crash_is_billed_what_it_received(api: ApiEnv) -> None:
+    # A realtime session (core/services/realtime.py) is a live *transcription* job: the reconciler
+    # must read the seconds its heartbeat recorded although it is not a speech job.
+    user_id, key = await api.new_user(minutes=5)
+    now = utcnow()
+    job = TranscriptionJob(
+        user_id=user_id,
+        source="api",
+        language="en",
+        options={"stream": True, "realtime": True, "save": True},
+        status=JobStatus.PROCESSING,
+        attempts=1,
+        dispatched_at=now,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    async with api.platform.db.write() as session:
+        await start_live(session, job, hold_seconds=60, max_active=1)
+    claim = Claim(job.id, user_id, 1)
+    assert await lifecycle.heartbeat(api.platform.db, claim, audio_seconds=12.3)
+    report = await reconcile(api.platform, stale_after=timedelta(0))
+    assert report.settled == [job.id] and not report.failed
+    assert await usage(api, key) == (300 - 13, 0)
