@@ -7,7 +7,8 @@ known (partials and finals), ``finish()`` flushes the last utterance. A recogniz
 one thread at a time and is not shared.
 
 PocketSphinx and Vosk stream natively (they have their own endpointers and partial hypotheses);
-Whisper does not, and is refused here until its local-agreement streaming lands.
+Whisper does not, so ``asr.engines.live_whisper`` re-decodes the open utterance about every second
+and confirms the words two passes agree on (local agreement), cutting at pauses found by VAD.
 
 Where the work runs: the caller runs ``accept``/``finish`` in a thread. PocketSphinx keeps the GIL
 inside a decode, which is why file jobs run it in engine processes (``asr.isolated``). A live
@@ -30,7 +31,7 @@ from asr.base import SAMPLE_RATE, AsrEngine, Segment, TranscriptionOptions, Word
 from asr.errors import UnsupportedLanguage
 from asr.registry import AsrEngines
 
-STREAMING_ENGINES: tuple[str, ...] = ("pocketsphinx", "vosk")
+STREAMING_ENGINES: tuple[str, ...] = ("pocketsphinx", "vosk", "whisper")
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # s16le mono
 MAX_LIVE_UTTERANCE_SECONDS = 15
 """A monologue without pauses is finalized every this many seconds (bounds the final decode)."""

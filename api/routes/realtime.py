@@ -1,7 +1,8 @@
 """Realtime speech to text over a WebSocket: ``GET /v1/stt/realtime`` (docs/api.md).
 
 The protocol (Speech7's): the first message is the JSON config, then binary frames of 16 kHz mono
-s16le audio; an empty binary frame finishes. The server answers partials, finals, and
+s16le audio (or, with ``audio_format: "auto"``, WebM/OGG Opus chunks as a browser's MediaRecorder
+sends them); an empty binary frame finishes. The server answers partials, finals, and
 ``{"finished": true, "billed_seconds": N, "job_id": ...}`` before it closes; any failure is one
 ``{"error": {...}}`` message and a close code (1008 for a refused session or config, 1003 for
 data the protocol does not accept, 1011 for a server failure).

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from asr.audio import pause_blocks
 from asr.base import SAMPLE_RATE, Segment, TranscriptionInfo, TranscriptionOptions, Word
 from asr.engines._common import library_errors
 from asr.errors import UnsupportedLanguage
+
+if TYPE_CHECKING:
+    from asr.streaming import Recognizer
 
 BLOCK_SECONDS = 600.0
 CONTEXT_CHARS = 200  # how much of the previous block's text primes the next one
@@ -56,6 +59,15 @@ class WhisperEngine:
         language, probability, pieces = self._first_block(first[1], options)
         info = TranscriptionInfo(language=language, language_probability=probability, duration=duration)
         return info, self._segments(first, pieces, blocks, language, options)
+
+    def open_stream(self, language: str) -> Recognizer:
+        """A live recognizer on this loaded model (no second copy): ``asr.engines.live_whisper``."""
+        from asr.engines.live_whisper import WhisperLive
+
+        self._check(TranscriptionOptions(language=language))
+        # None: detected on the first speech (English-only models take no language at all).
+        fixed = language if self.multilingual and language != "auto" else None
+        return WhisperLive(self._model, self.model_id, fixed)
 
     def _first_block(self, samples: np.ndarray, options: TranscriptionOptions) -> tuple[str, float, Any]:
         """The language, how sure we are, and the first block's pending segments.

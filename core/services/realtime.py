@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from billing import ledger
 from billing.errors import InsufficientMinutes
+from core.audio.live_decode import LiveDecoder
 from core.db.base import utcnow
 from core.db.models import TranscriptionJob
 from core.errors import DomainError, InvalidInput, public_message
@@ -55,6 +56,7 @@ class RealtimeConfig:
     model: str | None = None
     enable_endpoint_detection: bool = True
     save: bool = False
+    audio_format: str = "pcm_s16le"  # or "auto": WebM/OGG Opus chunks, decoded by the session
 
 
 def parse_config(text: str) -> RealtimeConfig:
@@ -76,20 +78,15 @@ def parse_config(text: str) -> RealtimeConfig:
     if unknown:
         raise InvalidInput(f"Unknown config fields: {', '.join(unknown)}.", fields=unknown)
     audio_format = raw.get("audio_format")
-    if audio_format == "auto":
+    if audio_format not in AUDIO_FORMATS:
         raise InvalidInput(
-            "audio_format 'auto' (WebM/OGG Opus chunks) is not supported yet; send 'pcm_s16le' "
-            "(16 kHz mono) for now.",
-            field="audio_format",
+            "audio_format must be 'pcm_s16le' or 'auto'.", field="audio_format", allowed=list(AUDIO_FORMATS)
         )
-    if audio_format != "pcm_s16le":
-        raise InvalidInput(
-            "audio_format must be 'pcm_s16le'.", field="audio_format", allowed=list(AUDIO_FORMATS)
-        )
-    if raw.get("sample_rate") != 16000 or isinstance(raw.get("sample_rate"), bool):
-        raise InvalidInput("sample_rate must be 16000 (resample on the client).", field="sample_rate")
-    if raw.get("num_channels", 1) != 1:
-        raise InvalidInput("Only mono audio is accepted (num_channels 1).", field="num_channels")
+    if audio_format == "pcm_s16le":  # "auto": the container says (and the decoder resamples)
+        if raw.get("sample_rate") != 16000 or isinstance(raw.get("sample_rate"), bool):
+            raise InvalidInput("sample_rate must be 16000 (resample on the client).", field="sample_rate")
+        if raw.get("num_channels", 1) != 1:
+            raise InvalidInput("Only mono audio is accepted (num_channels 1).", field="num_channels")
     language = raw.get("language")
     hints = raw.get("language_hints")
     if language is None and isinstance(hints, list) and hints:
@@ -123,7 +120,9 @@ def parse_config(text: str) -> RealtimeConfig:
             "finalize at pauses.",
             field="enable_endpoint_detection",
         )
-    return RealtimeConfig(language.lower(), model, flags["enable_endpoint_detection"], flags["save"])
+    return RealtimeConfig(
+        language.lower(), model, flags["enable_endpoint_detection"], flags["save"], audio_format
+    )
 
 
 @dataclass
@@ -153,6 +152,7 @@ class RealtimeSession:
     out_of_minutes: bool = False  # the balance ran out: the caller finishes and closes
     too_long: bool = False  # ``max_seconds`` of audio received: the caller finishes and closes
     finals: list[dict[str, Any]] = field(default_factory=list)
+    decoder: LiveDecoder | None = None  # audio_format "auto": encoded chunks in, PCM out
     _beats: asyncio.Task[None] | None = None
     _done: bool = False
 
@@ -173,6 +173,8 @@ class RealtimeSession:
         meter = Meter(platform.db, claim, held_seconds=held, quantum=quantum)
         longest = platform.settings.realtime_max_session_seconds
         session = cls(platform, job, claim, recognizer, config, meter, max_seconds=longest)
+        if config.audio_format == "auto":
+            session.decoder = LiveDecoder()
         session._beats = asyncio.create_task(session._heartbeats())
         return session
 
@@ -180,10 +182,15 @@ class RealtimeSession:
     def seconds(self) -> float:
         return self.received.seconds
 
-    async def feed(self, pcm: bytes) -> list[Result]:
+    async def feed(self, data: bytes) -> list[Result]:
         """Recognize the next audio, as far as the balance pays for it."""
         if self.received.lost:
             raise JobAbandoned(self.job.id)
+        if self.decoder is not None:  # billed by the seconds decoded, not by the bytes sent
+            return await self._accept(await asyncio.to_thread(self.decoder.feed, data))
+        return await self._accept(data)
+
+    async def _accept(self, pcm: bytes) -> list[Result]:
         if len(pcm) % 2:
             raise InvalidInput("pcm_s16le frames carry whole 16-bit samples (an even number of bytes).")
         room = self.max_seconds * BYTES_PER_SECOND - self.received.bytes
@@ -202,12 +209,16 @@ class RealtimeSession:
 
     async def finish(self) -> tuple[list[Result], int, str | None]:
         """The last finals, the seconds billed and the saved job's id (None unless ``save``)."""
+        tail: list[Result] = []
+        if self.decoder is not None and not self.out_of_minutes and not self.too_long:
+            tail = await self._accept(await asyncio.to_thread(self.decoder.finish))
         try:
             results = await asyncio.to_thread(self.recognizer.finish)
         except BaseException:
             await self.abort(failed=True)
             raise
         self._keep(results)
+        results = tail + results
         billed = await self._settle(whole=True)
         return results, billed, self.job.id if self.config.save else None
 
@@ -241,6 +252,8 @@ class RealtimeSession:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beats
         self.recognizer.close()
+        if self.decoder is not None:
+            self.decoder.close()
         return True
 
     async def _settle(self, *, whole: bool) -> int:

@@ -299,7 +299,7 @@ async def test_failed_fetches_fail_the_job_with_the_reason_and_release_the_hold(
         assert status == 201, job
         jobs[url] = job["id"]
     for url, code in cases.items():
-        done = await api.wait(jobs[url], within=30)
+        done = await api.wait(jobs[url], within=60)
         assert (done["status"], done["error_code"]) == ("failed", code), (url, done)
         assert done["error_message"] and "Traceback" not in done["error_message"]
         assert done["billed_seconds"] == 0

@@ -233,10 +233,10 @@ async def test_a_zero_balance_is_refused_at_once(rt_sqlite: ApiEnv) -> None:
 @pytest.mark.parametrize(
     ("config", "field"),
     [
-        ({**CONFIG, "audio_format": "auto"}, "audio_format"),
+        ({**CONFIG, "audio_format": "mp3"}, "audio_format"),
         ({**CONFIG, "sample_rate": 44100}, "sample_rate"),
         ({**CONFIG, "language": "ru"}, None),
-        ({**CONFIG, "model": "whisper"}, None),
+        ({**CONFIG, "model": "whisper-no-such-size"}, None),
         ({**CONFIG, "surprise": 1}, None),
         ({**CONFIG, "enable_endpoint_detection": False}, "enable_endpoint_detection"),
         ({**CONFIG, "terms": "not a list"}, "terms"),
