@@ -12,17 +12,25 @@ from core.errors import RateLimited
 @web.middleware
 async def rate_limit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     user = request.get(USER_KEY)
-    limiter = request.app.get(RATE_LIMITER)
-    if user is not None and limiter is not None:
-        decision = await limiter.hit(f"user:{user.id}")
-        request[RATE_KEY] = decision
-        if not decision.allowed:
-            raise RateLimited(
-                f"More than {decision.limit} requests a minute; try again in {decision.reset_seconds} s.",
-                retry_after=decision.reset_seconds,
-                limit=decision.limit,
-            )
+    if user is not None:
+        await count_request(request, user.id)
     return await handler(request)
+
+
+async def count_request(request: web.Request, user_id: str) -> None:
+    """Count one request of the user; RateLimited past the limit. Also called by handlers that
+    authenticate themselves (the realtime WebSocket), before they upgrade."""
+    limiter = request.app.get(RATE_LIMITER)
+    if limiter is None:
+        return
+    decision = await limiter.hit(f"user:{user_id}")
+    request[RATE_KEY] = decision
+    if not decision.allowed:
+        raise RateLimited(
+            f"More than {decision.limit} requests a minute; try again in {decision.reset_seconds} s.",
+            retry_after=decision.reset_seconds,
+            limit=decision.limit,
+        )
 
 
 async def add_rate_headers(request: web.Request, response: web.StreamResponse) -> None:

@@ -18,11 +18,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from api.auth import KEY_SHAPE, CredentialsInQuery, authenticate
+from api.openapi import operation
+from api.ratelimit import count_request
+from api.schemas.realtime import RealtimeSessionToken
 from api.state import PLATFORM, caller, catalog
 from core.errors import AuthenticationFailed, DomainError, InvalidInput
 from core.platform import Platform
@@ -33,7 +35,7 @@ from core.services.realtime import (
     parse_config,
     result_message,
 )
-from core.services.realtime_tokens import tokens_for
+from core.services.realtime_tokens import tokens_of
 
 routes = web.RouteTableDef()
 log = logging.getLogger(__name__)
@@ -44,17 +46,39 @@ SERVER_ERROR = 1011
 
 
 @routes.post("/v1/stt/realtime/sessions")
+@operation(
+    "Get a one-time token for a realtime session",
+    tags=("Realtime",),
+    description="For browsers, which cannot set headers on a WebSocket: open `/v1/stt/realtime?token=…` "
+    "within 60 s. The token works once and names only you; never put an API key in a URL.",
+    responses={201: RealtimeSessionToken},
+)
 async def create_session_token(request: web.Request) -> web.Response:
     """A one-time token (60 s) for opening ``/v1/stt/realtime?token=…`` from a browser."""
     platform, user_id = caller(request)
-    issued = _tokens(platform).issue(user_id)
-    return web.json_response({"token": issued.token, "expires_at": issued.expires_at}, status=201)
+    issued = tokens_of(platform).issue(user_id)
+    body = RealtimeSessionToken(token=issued.token, expires_at=issued.expires_at)
+    return web.json_response(body.model_dump(), status=201)
 
 
 @routes.get("/v1/stt/realtime")
+@operation(
+    "Transcribe speech as it is spoken (WebSocket)",
+    tags=("Realtime",),
+    description="Upgrade to a WebSocket (`Authorization`/`X-API-Key` headers, or `?token=` from `POST "
+    "/v1/stt/realtime/sessions`). Send the JSON config first (`audio_format` `pcm_s16le` with "
+    "`sample_rate` 16000, or `auto` for WebM/OGG Opus chunks; `language` or `language_hints`, `model`, "
+    "`enable_endpoint_detection`, `save`), then binary audio frames, then an empty frame to finish. "
+    "The server sends partial (`is_final: false`) and final (`is_final: true`, `start`, `end`, "
+    '`words`) text and, last, `{"finished": true, "billed_seconds": N, "job_id": …}`; a '
+    'failure is one `{"error": {…}}` message and close code 1008 (refused), 1003 (bad data) or '
+    "1011. Billed by the seconds of audio received, rounded up as elsewhere. Protocol: docs/api.md.",
+    responses={101: "Switching Protocols: the realtime WebSocket"},
+)
 async def realtime(request: web.Request) -> web.StreamResponse:
     platform: Platform = request.app[PLATFORM]
     user_id = await _user_id(request, platform)  # a plain 401 before the upgrade
+    await count_request(request, user_id)  # and a plain 429 (opening a session is a request)
     engines = catalog(request).engines.asr
     settings = platform.settings
     ws = web.WebSocketResponse(max_msg_size=settings.realtime_max_frame_bytes, heartbeat=20)
@@ -166,12 +190,7 @@ async def _user_id(request: web.Request, platform: Platform) -> str:
         raise CredentialsInQuery()
     if not web.WebSocketResponse().can_prepare(request).ok:  # a plain GET must not burn the token
         raise InvalidInput("Open this URL as a WebSocket (Upgrade: websocket).")
-    user_id = await _tokens(platform).redeem(token, now=time.time())
+    user_id = await tokens_of(platform).redeem(token, now=time.time())
     if await auth_cache.user_by_id(platform, user_id) is None:
         raise AuthenticationFailed("The realtime session token's user does not exist.")
     return user_id
-
-
-def _tokens(platform: Platform) -> Any:
-    settings = platform.settings
-    return tokens_for(settings.secret_key.get_secret_value(), settings.redis_url)

@@ -19,8 +19,12 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.errors import AuthenticationFailed
+
+if TYPE_CHECKING:
+    from core.platform import Platform
 
 TOKEN_PREFIX = "rt1."
 TOKEN_LIFETIME_SECONDS = 60
@@ -105,3 +109,10 @@ def tokens_for(secret: str, redis_url: str) -> RealtimeTokens:
     if found is None:
         found = _BY_SECRET.setdefault(key, RealtimeTokens(secret, redis_url))
     return found
+
+
+def tokens_of(platform: Platform) -> RealtimeTokens:
+    """The token service of ``platform``'s secret: the one the API redeems with, whoever issues
+    (the API's ``POST /v1/stt/realtime/sessions`` or the dashboard's Dictate button)."""
+    settings = platform.settings
+    return tokens_for(settings.secret_key.get_secret_value(), settings.redis_url)

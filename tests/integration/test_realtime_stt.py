@@ -352,6 +352,24 @@ async def test_a_session_token_works_once_and_a_key_in_the_query_is_refused(rt_s
         assert response.status == 401
 
 
+async def test_opening_sessions_counts_against_the_rate_limit(tmp_path: Path, sqlite_template: Path) -> None:
+    """A session is a request: past the per-minute limit the upgrade is refused with a plain 429,
+    by headers or by a token alike, before any audio is accepted."""
+    settings = api_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path), rate_limit_per_minute=3)
+    async with live_api(settings, minutes=10, workers=False) as env:
+        ws = await connect(env)  # 1
+        await ws.close()
+        status, issued = await env.call("POST", "/v1/stt/realtime/sessions")  # 2
+        assert status == 201
+        ws = await connect(env, query=f"?token={issued['token']}")  # 3
+        await ws.close()
+        status, body = await env.call("POST", "/v1/stt/realtime/sessions")
+        assert status == 429 and body["error"]["code"] == "rate_limited"
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await connect(env)
+        assert refused.value.status == 429 and refused.value.headers["Retry-After"]
+
+
 @pytest.mark.parametrize("store", ["embedded", "redis"])
 async def test_session_tokens_are_single_use_across_processes_and_expire(
     request: pytest.FixtureRequest, store: str
