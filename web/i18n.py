@@ -298,8 +298,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "nav_transcribe": {"en": "Transcribe", "ru": "Распознать"},
     "tx_title": {"en": "Transcribe", "ru": "Распознавание речи"},
     "tx_lead": {
-        "en": "Upload a recording and watch its text appear. The minutes are charged for the audio's length.",
-        "ru": "Загрузите запись и смотрите, как появляется текст. Списываются минуты по длине записи.",
+        "en": "Upload a recording, or dictate into the microphone, and watch its text appear. "
+        "The minutes are charged for the audio's length.",
+        "ru": "Загрузите запись или диктуйте в микрофон и смотрите, как появляется текст. "
+        "Списываются минуты по длине записи.",
     },
     "tx_new": {"en": "New transcription", "ru": "Новое распознавание"},
     "tx_file_label": {"en": "Audio or video file", "ru": "Аудио- или видеофайл"},
@@ -389,6 +391,68 @@ TEXTS: dict[str, dict[str, str]] = {
     "tx_too_many_jobs": {
         "en": "Too many of your jobs are waiting; try again when some have finished.",
         "ru": "Слишком много ваших задач в очереди; попробуйте, когда часть завершится.",
+    },
+    # Dictate (the Transcribe page's microphone; web/static/dictate.js)
+    "dx_title": {"en": "Dictate", "ru": "Диктовка"},
+    "dx_lead": {
+        "en": "Speak into the microphone and the text appears as you talk, in the language and "
+        "model chosen above. Charged by the seconds recorded; the text is kept in History.",
+        "ru": "Говорите в микрофон — текст появляется по ходу речи, на языке и моделью, выбранными "
+        "выше. Списываются секунды записи; текст сохраняется в «Истории».",
+    },
+    "dx_start": {"en": "Dictate", "ru": "Диктовать"},
+    "dx_stop": {"en": "Stop", "ru": "Остановить"},
+    "dx_text": {"en": "Dictated text", "ru": "Надиктованный текст"},
+    "dx_unsupported": {
+        "en": "This browser cannot record from a microphone here. Try a current Chrome, Edge, "
+        "Firefox or Safari.",
+        "ru": "Этот браузер не умеет записывать с микрофона. Попробуйте свежий Chrome, Edge, Firefox "
+        "или Safari.",
+    },
+    "dx_insecure": {
+        "en": "Browsers allow the microphone only on secure pages: open this site over https.",
+        "ru": "Браузеры дают доступ к микрофону только на защищённых страницах: откройте сайт по https.",
+    },
+    "dx_denied": {
+        "en": "The browser did not allow the microphone. Allow it for this site (the icon in the "
+        "address bar) and press Dictate again.",
+        "ru": "Браузер не разрешил доступ к микрофону. Разрешите его для этого сайта (значок в "
+        "адресной строке) и снова нажмите «Диктовать».",
+    },
+    "dx_no_device": {
+        "en": "No microphone was found. Connect one and press Dictate again.",
+        "ru": "Микрофон не найден. Подключите его и снова нажмите «Диктовать».",
+    },
+    "dx_mic_failed": {
+        "en": "The microphone could not be started ({reason}).",
+        "ru": "Не удалось включить микрофон ({reason}).",
+    },
+    "dx_asking": {"en": "Asking for the microphone…", "ru": "Запрашиваем микрофон…"},
+    "dx_connecting": {"en": "Connecting…", "ru": "Подключение…"},
+    "dx_listening": {
+        "en": "Listening: speak now. Press Stop when you are done.",
+        "ru": "Слушаем: говорите. Когда закончите, нажмите «Остановить».",
+    },
+    "dx_finishing": {"en": "Finishing the text…", "ru": "Завершаем текст…"},
+    "dx_finished": {"en": "Done.", "ru": "Готово."},
+    "dx_nothing_heard": {"en": "No speech was recognized.", "ru": "Речь не распознана."},
+    "dx_billed": {"en": "Charged: {billed}.", "ru": "Списано: {billed}."},
+    "dx_open_history": {"en": "Open it in History", "ru": "Открыть в «Истории»"},
+    "dx_failed": {
+        "en": "Dictation stopped: {reason}",
+        "ru": "Диктовка остановлена: {reason}",
+    },
+    "dx_idle": {
+        "en": "Dictation stopped: no sound came from the microphone for a while.",
+        "ru": "Диктовка остановлена: с микрофона долго не было звука.",
+    },
+    "dx_too_long": {
+        "en": "Dictation stopped: a session lasts at most an hour. Press Dictate to go on.",
+        "ru": "Диктовка остановлена: сеанс длится не больше часа. Нажмите «Диктовать», чтобы продолжить.",
+    },
+    "dx_connection_lost": {
+        "en": "The connection to the server was lost; what was heard so far is kept in History.",
+        "ru": "Связь с сервером потеряна; распознанное до этого сохранено в «Истории».",
     },
     # Errors
     "error_title": {"en": "Something went wrong", "ru": "Что-то пошло не так"},

@@ -77,7 +77,7 @@ async def create_session_token(request: web.Request) -> web.Response:
 )
 async def realtime(request: web.Request) -> web.StreamResponse:
     platform: Platform = request.app[PLATFORM]
-    user_id = await _user_id(request, platform)  # a plain 401 before the upgrade
+    user_id, source = await _caller(request, platform)  # a plain 401 before the upgrade
     await count_request(request, user_id)  # and a plain 429 (opening a session is a request)
     engines = catalog(request).engines.asr
     settings = platform.settings
@@ -94,7 +94,7 @@ async def realtime(request: web.Request) -> web.StreamResponse:
         return ws
     try:
         config = parse_config(message.data)
-        session = await RealtimeSession.start(platform, engines, user_id, config)
+        session = await RealtimeSession.start(platform, engines, user_id, config, source=source)
     except Exception as exc:
         await _send_error(ws, exc, POLICY)
         return ws
@@ -180,17 +180,18 @@ async def _refuse(ws: web.WebSocketResponse, code: str, message: str, close_code
         await ws.close(code=close_code)
 
 
-async def _user_id(request: web.Request, platform: Platform) -> str:
-    """Header credentials, or a one-time session token in ``?token=`` (never an API key)."""
+async def _caller(request: web.Request, platform: Platform) -> tuple[str, str]:
+    """The user and channel: header credentials (the API), or a one-time session token in
+    ``?token=`` (never an API key) naming the channel that issued it (the API or the dashboard)."""
     token = request.query.get("token")
     if token is None:
         user = await authenticate(request)
-        return user.id
+        return user.id, "api"
     if KEY_SHAPE.fullmatch(token.strip()) or len(request.query) > 1:
         raise CredentialsInQuery()
     if not web.WebSocketResponse().can_prepare(request).ok:  # a plain GET must not burn the token
         raise InvalidInput("Open this URL as a WebSocket (Upgrade: websocket).")
-    user_id = await tokens_of(platform).redeem(token, now=time.time())
-    if await auth_cache.user_by_id(platform, user_id) is None:
+    holder = await tokens_of(platform).redeem(token, now=time.time())
+    if await auth_cache.user_by_id(platform, holder.user_id) is None:
         raise AuthenticationFailed("The realtime session token's user does not exist.")
-    return user_id
+    return holder.user_id, holder.source

@@ -158,14 +158,15 @@ class RealtimeSession:
 
     @classmethod
     async def start(
-        cls, platform: Platform, engines: Any, user_id: str, config: RealtimeConfig
+        cls, platform: Platform, engines: Any, user_id: str, config: RealtimeConfig, *, source: str = "api"
     ) -> RealtimeSession:
-        """Open the recognizer, take a slot and hold the first minute; errors come before any audio."""
+        """Open the recognizer, take a slot and hold the first minute; errors come before any audio.
+        ``source``: the channel the job is counted under (``api``, or ``web`` for the dashboard)."""
         from asr.streaming import open_stream
 
         recognizer = await asyncio.to_thread(open_stream, engines, config.model, config.language)
         try:
-            job, claim, held = await _open_job(platform, user_id, config, recognizer)
+            job, claim, held = await _open_job(platform, user_id, config, recognizer, source)
         except BaseException:
             recognizer.close()
             raise
@@ -300,14 +301,14 @@ class RealtimeSession:
 
 
 async def _open_job(
-    platform: Platform, user_id: str, config: RealtimeConfig, recognizer: Recognizer
+    platform: Platform, user_id: str, config: RealtimeConfig, recognizer: Recognizer, source: str
 ) -> tuple[TranscriptionJob, Claim, int]:
     settings = platform.settings
     quantum = settings.billing_quantum_seconds
     now = utcnow()
     job = TranscriptionJob(
         user_id=user_id,
-        source="api",
+        source=source,
         language=config.language,
         model=config.model,
         options={"stream": True, "realtime": True, "save": config.save},

@@ -37,6 +37,18 @@ class SessionToken:
     expires_at: int  # Unix seconds
 
 
+@dataclass(frozen=True)
+class TokenHolder:
+    """Whom a redeemed token was issued to, and through which channel (``api`` or ``web``: the
+    session's job is counted under it, as every job is)."""
+
+    user_id: str
+    source: str
+
+
+CHANNELS = ("api", "web")
+
+
 class RealtimeTokens:
     """Issues and redeems session tokens; one per API process."""
 
@@ -47,34 +59,36 @@ class RealtimeTokens:
         self._used: dict[str, float] = {}  # embedded mode: nonce -> expiry
         self._lock = threading.Lock()
 
-    def issue(self, user_id: str, *, now: float | None = None) -> SessionToken:
+    def issue(self, user_id: str, *, source: str = "api", now: float | None = None) -> SessionToken:
+        if source not in CHANNELS:
+            raise ValueError(f"unknown channel {source!r}")
         expires_at = int(now if now is not None else time.time()) + self._lifetime
-        body = f"{user_id}.{expires_at}.{secrets.token_urlsafe(16)}"
+        body = f"{user_id}.{expires_at}.{secrets.token_urlsafe(16)}.{source}"
         return SessionToken(f"{TOKEN_PREFIX}{body}.{self._sign(body)}", expires_at)
 
-    async def redeem(self, token: str, *, now: float | None = None) -> str:
-        """The user id the token was issued to; AuthenticationFailed when it is forged, expired
-        or used already (after this call it is used)."""
-        user_id, expires_at, nonce = self._verify(token)
+    async def redeem(self, token: str, *, now: float | None = None) -> TokenHolder:
+        """Whom the token was issued to; AuthenticationFailed when it is forged, expired or used
+        already (after this call it is used)."""
+        user_id, expires_at, nonce, source = self._verify(token)
         clock = now if now is not None else time.time()
         if expires_at < clock:
             raise AuthenticationFailed("The realtime session token has expired; ask for a new one.")
         if not await self._first_use(nonce, ttl=max(1, int(expires_at - clock) + 1)):
             raise AuthenticationFailed("The realtime session token was used already; ask for a new one.")
-        return user_id
+        return TokenHolder(user_id, source)
 
-    def _verify(self, token: str) -> tuple[str, int, str]:
+    def _verify(self, token: str) -> tuple[str, int, str, str]:
         invalid = AuthenticationFailed("The realtime session token is not valid.")
         if not token.startswith(TOKEN_PREFIX) or len(token) > 512:
             raise invalid
         body, _, signature = token[len(TOKEN_PREFIX) :].rpartition(".")
         parts = body.split(".")
-        if len(parts) != 3 or not hmac.compare_digest(signature, self._sign(body)):
+        if len(parts) != 4 or not hmac.compare_digest(signature, self._sign(body)):
             raise invalid
-        user_id, expires, nonce = parts
-        if not expires.isdigit():
+        user_id, expires, nonce, source = parts
+        if not expires.isdigit() or source not in CHANNELS:
             raise invalid
-        return user_id, int(expires), nonce
+        return user_id, int(expires), nonce, source
 
     def _sign(self, body: str) -> str:
         mac = hmac.new(self._key, body.encode(), hashlib.sha256).digest()

@@ -10,7 +10,7 @@ import os
 import shutil
 import threading
 import uuid
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,13 +85,14 @@ def serving(settings: Settings) -> Iterator[WebServer]:
         thread.join(30)
 
 
-def launch_browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless (skipped locally, failing in CI, when it is missing)."""
+def launch_browser(extra_args: Sequence[str] = ()) -> Iterator[Browser]:
+    """Debian's Chromium, headless (skipped locally, failing in CI, when it is missing);
+    ``extra_args`` are more command-line switches (a fake microphone, say)."""
     require(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"no Chromium at {CHROMIUM}")
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu", *extra_args]
         )
         try:
             yield browser

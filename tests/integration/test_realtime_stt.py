@@ -377,12 +377,12 @@ async def test_session_tokens_are_single_use_across_processes_and_expire(
     """Two token services stand for two API processes: with Redis, a token used by one is used
     for the other too; in embedded mode the process's one service remembers it."""
     from core.errors import AuthenticationFailed
-    from core.services.realtime_tokens import RealtimeTokens
+    from core.services.realtime_tokens import RealtimeTokens, TokenHolder
 
     redis_url = request.getfixturevalue("redis_url") if store == "redis" else ""
     first = RealtimeTokens("secret-a", redis_url)
     issued = first.issue("user-1")
-    assert await first.redeem(issued.token) == "user-1"
+    assert await first.redeem(issued.token) == TokenHolder("user-1", "api")
     for service in (first, RealtimeTokens("secret-a", redis_url)) if redis_url else (first,):
         with pytest.raises(AuthenticationFailed, match="used already"):
             await service.redeem(issued.token)
@@ -394,3 +394,8 @@ async def test_session_tokens_are_single_use_across_processes_and_expire(
     forged = issued.token.replace("user-1", "user-2")
     with pytest.raises(AuthenticationFailed, match="not valid"):
         await first.redeem(forged)
+    dashboard = first.issue("user-1", source="web")  # the Dictate button's: counted as web use
+    relabeled = first.issue("user-1", source="web").token.replace(".web.", ".api.")
+    assert await first.redeem(dashboard.token) == TokenHolder("user-1", "web")
+    with pytest.raises(AuthenticationFailed, match="not valid"):
+        await first.redeem(relabeled)

@@ -1,11 +1,15 @@
 """Transcribe: upload a file (drag and drop or a picker) through a presigned URL with a progress bar,
 choose language, preset and model, then watch the text arrive live; copy it, download TXT, SRT,
-VTT or JSON, and play any segment of the audio.
+VTT or JSON, and play any segment of the audio. Or dictate: the microphone's audio streams to the
+API's realtime WebSocket and the text appears while the person speaks.
 
 The page's script talks to small endpoints of its own under ``/web/transcribe`` (session cookie,
 CSRF header on POSTs), which call the same core services as the API; no key or token ever enters
 the HTML. The upload itself goes to the app's own signed ``/objects`` URL (same origin, so the
 CSP's ``connect-src 'self'`` holds with every store; with S3 the app streams the bytes on).
+Dictation opens ``/v1/stt/realtime`` (same origin too) with a one-time session token that
+``/web/transcribe/realtime-token`` issues to the signed-in person: a WebSocket cannot carry the
+CSRF header, and the token is what the API accepts from a browser instead of a key.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from core import errors as core_errors
 from core.errors import DomainError
 from core.services import accounts, eta, job_audio, job_feed, transcript_exports, transcriptions, uploads
 from core.services.catalog import Catalog
+from core.services.realtime_tokens import tokens_of
 from core.services.transcriptions import TranscriptionJob, TranscriptionRequest
 from web import errors, i18n
 from web.page import page, render
@@ -120,6 +125,28 @@ def _script_texts(lang: str) -> dict[str, str]:
         "tx_eta_seconds",
         "tx_eta_minutes",
         "tx_billed",
+        "error_no_minutes",
+        "tx_too_many_jobs",
+        "minutes_seconds",
+        "minutes_only",
+        "seconds_only",
+        "dx_unsupported",
+        "dx_insecure",
+        "dx_denied",
+        "dx_no_device",
+        "dx_mic_failed",
+        "dx_asking",
+        "dx_connecting",
+        "dx_listening",
+        "dx_finishing",
+        "dx_finished",
+        "dx_nothing_heard",
+        "dx_billed",
+        "dx_open_history",
+        "dx_failed",
+        "dx_idle",
+        "dx_too_long",
+        "dx_connection_lost",
     )
     return {key: i18n.say(lang, key) for key in keys}
 
@@ -196,6 +223,31 @@ def _same_origin(url: str, public_url: str) -> str:
     if parts.netloc == ours.netloc and parts.path.startswith("/objects/"):
         return f"{parts.path}?{parts.query}"
     return url
+
+
+@routes.post("/web/transcribe/realtime-token")
+@endpoint
+async def realtime_token(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """A one-time token (60 s) for the Dictate button's ``/v1/stt/realtime?token=…``: the API's
+    session token, issued here on the session cookie and the CSRF header instead of a key."""
+    assert viewer.user is not None
+    platform = request.app[WEB_PLATFORM]
+    # No minutes: said before the microphone is asked for (the session would refuse it anyway).
+    await transcriptions.require_some_minutes(platform, viewer.user.id)
+    issued = tokens_of(platform).issue(viewer.user.id, source="web")  # counted as the web's use
+    return web.json_response(
+        {"token": issued.token, "expires_at": issued.expires_at, "path": "/v1/stt/realtime"}, status=201
+    )
+
+
+@routes.get("/web/transcribe/balance")
+@endpoint
+async def balance(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """The balance in words (and seconds), shown after a dictation and with its 402."""
+    assert viewer.user is not None
+    seconds = max(0, await accounts.balance_seconds(request.app[WEB_PLATFORM].db, viewer.user.id))
+    words = i18n.say(viewer.lang, "tx_balance", balance=i18n.duration(viewer.lang, seconds))
+    return web.json_response({"balance_seconds": seconds, "balance": words, "buy_url": "/buy"})
 
 
 @routes.post("/web/transcribe/jobs")

@@ -99,6 +99,9 @@
     errorBox.replaceChildren();
   }
 
+  // The page's texts and error area, shared with dictate.js (loaded after this file).
+  window.nagovori.transcribe = { say, showError, hideError, postJson };
+
   async function failureOf(status, body, fallbackKey) {
     let error = null;
     try {
