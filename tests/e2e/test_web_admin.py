@@ -12,7 +12,6 @@ import random
 import re
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,13 +20,13 @@ import requests
 
 pytest.importorskip("playwright")
 
-from core.db.migrate import upgrade
 from core.services import accounts, users
 from tests.api_harness import api_settings
 from tests.e2e.web_harness import (
     PASSWORD,
     WebServer,
     launch_browser,
+    migrated_sqlite,
     new_context,
     screenshot,
     serving,
@@ -44,10 +43,7 @@ CLIP = "en/jfk.flac"  # its header announces 11 s
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("web-admin")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    # Playwright's sync API runs an event loop on this thread: migrate from another one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     settings = api_settings(tmp, url, signin_ip_max_failures=10_000)  # every test signs in from 127.0.0.1
     with serving(settings) as running:
         yield running

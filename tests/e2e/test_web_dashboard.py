@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,12 +20,12 @@ import requests
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
-from core.db.migrate import upgrade
 from tests.api_harness import api_settings
 from tests.e2e.web_harness import (
     PASSWORD,
     WebServer,
     launch_browser,
+    migrated_sqlite,
     new_context,
     screenshot,
     serving,
@@ -43,10 +42,7 @@ BOT = "nagovori_test_bot"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("web")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    # Playwright's sync API runs an event loop on this thread: migrate from another one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     settings = api_settings(
         tmp,
         url,

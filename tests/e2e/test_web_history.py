@@ -27,7 +27,15 @@ from core.services import accounts, api_keys, job_history, speech, transcription
 from core.services.job_history import HistoryFilter
 from core.services.speech import SpeechRequest
 from tests.api_harness import api_settings, scratch_postgres
-from tests.e2e.web_harness import WebServer, launch_browser, new_context, screenshot, serving, sign_in
+from tests.e2e.web_harness import (
+    WebServer,
+    launch_browser,
+    migrated_sqlite,
+    new_context,
+    screenshot,
+    serving,
+    sign_in,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -42,9 +50,7 @@ RUSSIAN = "Привет, как дела сегодня?"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("history")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs on this thread
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     with serving(api_settings(tmp, url, signin_ip_max_failures=10_000)) as running:
         yield running
 

@@ -15,7 +15,6 @@ import csv
 import re
 import wave
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,7 +26,6 @@ import requests
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
-from core.db.migrate import upgrade
 from core.services import accounts, transcriptions
 from tests.api_harness import api_settings
 from tests.conftest import SHARED_AUDIO, require
@@ -35,6 +33,7 @@ from tests.e2e.web_harness import (
     CHROMIUM,
     WebServer,
     launch_browser,
+    migrated_sqlite,
     new_context,
     screenshot,
     serving,
@@ -86,9 +85,7 @@ def fake_microphone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("web-microphone")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs on this thread: migrate on another
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     with serving(api_settings(tmp, url, signin_ip_max_failures=10_000)) as running:
         yield running
 

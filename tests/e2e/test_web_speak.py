@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import av
@@ -18,11 +17,18 @@ import pytest
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
-from core.db.migrate import upgrade
 from core.services import accounts
 from core.services.speech import list_speech
 from tests.api_harness import api_settings
-from tests.e2e.web_harness import WebServer, launch_browser, new_context, screenshot, serving, sign_in
+from tests.e2e.web_harness import (
+    WebServer,
+    launch_browser,
+    migrated_sqlite,
+    new_context,
+    screenshot,
+    serving,
+    sign_in,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -35,9 +41,7 @@ SENTENCE = "Hello from the web dashboard. This sentence is spoken while it strea
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("speak")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs on this thread: migrate elsewhere
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     settings = api_settings(tmp, url, signin_ip_max_failures=10_000)
     with serving(settings) as running:
         yield running

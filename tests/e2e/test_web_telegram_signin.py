@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -20,11 +19,10 @@ import requests
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
-from core.db.migrate import upgrade
 from core.services import accounts, signin_links
 from core.services.signin_links import LinkState
 from tests.api_harness import api_settings
-from tests.e2e.web_harness import WebServer, launch_browser, new_context, screenshot, serving
+from tests.e2e.web_harness import WebServer, launch_browser, migrated_sqlite, new_context, screenshot, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -35,10 +33,7 @@ BOT = "nagovori_test_bot"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("web-tg")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    # Playwright's sync API runs an event loop on this thread: migrate from another one.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     with serving(api_settings(tmp, url, bot_username=BOT)) as running:
         yield running
 

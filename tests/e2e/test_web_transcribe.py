@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,11 +21,18 @@ import requests
 pytest.importorskip("playwright")
 from playwright.sync_api import expect
 
-from core.db.migrate import upgrade
 from core.services import transcriptions, users
 from tests.api_harness import api_settings
 from tests.conftest import SHARED_AUDIO, require
-from tests.e2e.web_harness import WebServer, launch_browser, new_context, screenshot, serving, sign_in
+from tests.e2e.web_harness import (
+    WebServer,
+    launch_browser,
+    migrated_sqlite,
+    new_context,
+    screenshot,
+    serving,
+    sign_in,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -47,9 +53,7 @@ def clip() -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("web-transcribe")
-    url = f"sqlite+aiosqlite:///{tmp / 'web.db'}"
-    with ThreadPoolExecutor(1) as pool:  # Playwright's loop runs on this thread: migrate on another
-        pool.submit(upgrade, url).result()
+    url = migrated_sqlite(tmp)
     with serving(api_settings(tmp, url, signin_ip_max_failures=10_000)) as running:
         yield running
 

@@ -11,13 +11,14 @@ import shutil
 import threading
 import uuid
 from collections.abc import Coroutine, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
+from core.db.migrate import upgrade
 from core.platform import Platform
 from core.services import web_accounts
 from core.settings import Settings
@@ -56,6 +57,15 @@ class WebServer:
             )
         )
         return email, user.id
+
+
+def migrated_sqlite(folder: Path) -> str:
+    """A fresh SQLite database in ``folder``, migrated; its URL. Migrated on a thread of its own:
+    Playwright's sync API runs an event loop on the test's thread."""
+    url = f"sqlite+aiosqlite:///{folder / 'web.db'}"
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upgrade, url).result()
+    return url
 
 
 @contextlib.contextmanager
