@@ -27,7 +27,10 @@ def make(tmp_path: Path, *args: str, path: str) -> subprocess.CompletedProcess[s
     make_program = shutil.which("make")
     require(make_program is not None, "make is not installed")
     assert make_program is not None
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("NAGOVORI_", "PYTHON"))}
+    # Not the outer make's MAKELEVEL/MAKEFLAGS either (under `make test` this make would be a
+    # sub-make, printing "Entering directory" lines of its own).
+    drop = ("NAGOVORI_", "PYTHON", "MAKE", "MFLAGS")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     environment |= {"PATH": path, "HOME": str(tmp_path / "home")}  # no pyenv there
     return subprocess.run(
         [make_program, "-n", *args],
