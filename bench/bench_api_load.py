@@ -10,7 +10,10 @@ aiohttp client in this process (keep-alive connections, one request at a time on
 handler's most. Targets (issue 16): ``GET /v1/me`` keeps at least 40% of the bare handler's
 throughput, presign 25%, and p99 stays within 50 ms at 50 connections.
 
-    .venv/bin/python -m bench.bench_api_load [--seconds S] [--connections 50,200]
+    .venv/bin/python -m bench.bench_api_load [--seconds S] [--connections 50,200] [--only presign]
+
+``--only me`` or ``--only presign`` measures that endpoint alone (with its bare reference), to compare
+two revisions of it in one sitting.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bench.stack import (  # noqa: E402
 
 PRESIGN_BODY = {"filename": "memo.ogg", "size_bytes": 123_456}
 TARGETS = {"GET /v1/me": 0.40, "presign": 0.25}  # share of the bare handler's throughput
+ENDPOINTS = {"me": "GET /v1/me", "presign": "presign"}  # --only's choices
 P99_TARGET_SECONDS = 0.050  # at TARGET_P99_CONNECTIONS
 TARGET_P99_CONNECTIONS = 50
 
@@ -147,7 +151,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_api_load")
     parser.add_argument("--seconds", type=float, default=5, help="measured seconds per run (default: 5)")
     parser.add_argument("--connections", default="50,200", help="comma-separated (default: 50,200)")
+    parser.add_argument("--only", choices=sorted(ENDPOINTS), help="one endpoint (default: both)")
     args = parser.parse_args()
+    measured = {ENDPOINTS[args.only]} if args.only else set(ENDPOINTS.values())
     levels = [int(n) for n in args.connections.split(",")]
     rows: list[str] = []
     verdicts: list[str] = []
@@ -194,22 +200,27 @@ def main() -> int:
                     )
                 )
 
-            bare_get = run("GET", f"{bare}/get", {}, None)
-            bare_post = run("POST", f"{bare}/post", {}, PRESIGN_BODY)
-            rows.append(bare_get.line("bare GET", connections))
-            rows.append(bare_post.line("bare POST (JSON in, JSON out)", connections))
-            # The API's own stack without the database: the auth middleware refuses at once.
-            no_key = run("GET", f"{embedded.base}/v1/me", {}, None, expect=401)
-            rows.append(no_key.line("GET /v1/me, no key (401, no DB)", connections))
+            references: dict[str, Result] = {}
+            if "GET /v1/me" in measured:
+                references["GET /v1/me"] = run("GET", f"{bare}/get", {}, None)
+                rows.append(references["GET /v1/me"].line("bare GET", connections))
+            if "presign" in measured:
+                references["presign"] = run("POST", f"{bare}/post", {}, PRESIGN_BODY)
+                rows.append(references["presign"].line("bare POST (JSON in, JSON out)", connections))
+            if "GET /v1/me" in measured:
+                # The API's own stack without the database: the auth middleware refuses at once.
+                no_key = run("GET", f"{embedded.base}/v1/me", {}, None, expect=401)
+                rows.append(no_key.line("GET /v1/me, no key (401, no DB)", connections))
             for database, api in apis.items():
-                me = run("GET", f"{api.base}/v1/me", api.auth, None)
-                presign = run("POST", f"{api.base}/v1/uploads/presign", api.auth, PRESIGN_BODY)
-                rows.append(me.line(f"GET /v1/me ({database})", connections))
-                rows.append(presign.line(f"presign ({database})", connections))
-                for label, result, reference in (
-                    ("GET /v1/me", me, bare_get),
-                    ("presign", presign, bare_post),
-                ):
+                results: dict[str, Result] = {}
+                if "GET /v1/me" in measured:
+                    results["GET /v1/me"] = run("GET", f"{api.base}/v1/me", api.auth, None)
+                    rows.append(results["GET /v1/me"].line(f"GET /v1/me ({database})", connections))
+                if "presign" in measured:
+                    results["presign"] = run("POST", f"{api.base}/v1/uploads/presign", api.auth, PRESIGN_BODY)
+                    rows.append(results["presign"].line(f"presign ({database})", connections))
+                for label, result in results.items():
+                    reference = references[label]
                     share, target = result.rps / reference.rps, TARGETS[label]
                     verdicts.append(
                         f"{label} ({database}) at {connections}: {share:.0%} of the bare handler's "

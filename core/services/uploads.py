@@ -33,7 +33,8 @@ from core.errors import (
 )
 from core.jobs.admission import lock_user
 from core.platform import Platform
-from core.services.quota import insert_within_quota, over_quota, recorded_usage, require_room
+from core.services.grant_batches import grant_upload
+from core.services.quota import over_quota, recorded_usage, require_room, upload_values
 from core.storage.base import ObjectExists, normalize_sha256, validate_content_type
 from core.storage.keys import upload_key, validate_key
 
@@ -112,12 +113,13 @@ async def presign(
             content_type=content_type,
         )
     )
-    # Decided exactly, racing presigns one after another, on the user's running total (a direct
-    # upload is not re-checked when it is PUT: its reservation is decided here).
-    room = await insert_within_quota(
+    # Decided exactly on the user's running total, and durable before the URL is answered; racing
+    # presigns of this process share one write (a direct upload is not re-checked when it is PUT:
+    # its reservation is decided here).
+    room = await grant_upload(
         platform,
         user_id,
-        lambda: Upload(
+        upload_values(
             user_id=user_id,
             object_key=key,
             filename=filename,

@@ -6,9 +6,19 @@ import re
 from urllib.parse import unquote
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.errors import InvalidObjectKey
-from core.storage.keys import MAX_KEY_BYTES, key_owner, result_key, upload_key, validate_key
+from core.storage.keys import (
+    MAX_KEY_BYTES,
+    MAX_SEGMENT_BYTES,
+    MAX_SEGMENTS,
+    key_owner,
+    result_key,
+    upload_key,
+    validate_key,
+)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +153,46 @@ def test_key_owner(key: str, owner: str | None) -> None:
 def test_generated_keys_belong_to_their_user() -> None:
     assert key_owner(upload_key("alice", "x.wav")) == "alice"
     assert key_owner(result_key("bob", "j1", "txt")) == "bob"
+
+
+def _by_the_rules(key: str) -> bool:
+    """Each rule checked on its own (the reference the one-regex fast path must agree with)."""
+    segments = key.split("/")
+    return (
+        0 < len(key.encode()) <= MAX_KEY_BYTES
+        and len(segments) <= MAX_SEGMENTS
+        and all(
+            0 < len(s) <= MAX_SEGMENT_BYTES
+            and not s.startswith(".")
+            and all(c.isascii() and (c.isalnum() or c in "._~=+@-") for c in s)
+            for s in segments
+        )
+    )
+
+
+@given(st.text(alphabet="ab.-_~=+@/\\é\x00 ", max_size=40))
+def test_the_fast_path_agrees_with_every_rule(key: str) -> None:
+    try:
+        validate_key(key)
+        accepted = True
+    except InvalidObjectKey:
+        accepted = False
+    assert accepted == _by_the_rules(key), key
+
+
+@pytest.mark.parametrize(
+    ("key", "valid"),
+    [
+        ("/".join(["a"] * MAX_SEGMENTS), True),
+        ("/".join(["a"] * (MAX_SEGMENTS + 1)), False),
+        ("a/" + "b" * MAX_SEGMENT_BYTES, True),
+        ("a/" + "b" * (MAX_SEGMENT_BYTES + 1), False),
+    ],
+)
+def test_segment_limits_are_exact(key: str, valid: bool) -> None:
+    assert _by_the_rules(key) is valid
+    if valid:
+        assert validate_key(key) == key
+    else:
+        with pytest.raises(InvalidObjectKey):
+            validate_key(key)
