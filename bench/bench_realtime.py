@@ -13,17 +13,19 @@ Whisper tiny.en (bundled, assembled into tests/.cache/models as ``bench_asr`` do
 of every final (finals carry words with ``end`` on the stream's clock), the clock starts when the
 frame holding the word's last sample was sent, and stops when the first partial containing the
 word arrives, and when the final arrives. Matching a final's words to partials: words are
-normalized as ``tests/wer.py`` does (case and punctuation ignored); the partials that belong to a
-final are those received after the previous final. Each such partial is aligned to a *prefix* of
-the final's words (word Levenshtein alignment in which the final's words past the partial's end
-cost nothing; ties go to the diagonal), and a final word counts as contained in the partial when
-the alignment pairs it with an equal word. A partial is the hypothesis so far, so it is matched by
-position from the utterance's start, and an insertion or a changed word earlier in the partial does
-not shift everything after it. A word no partial contained first appears in its final: it counts
-in the final figures only (the "in partial" column gives the share that did appear in a partial).
-A word waits for its final until the utterance ends, so the final figures grow with utterance
-length; "closing" is the part after the utterance: from a final's last word to the final (the
-endpointer's wait plus the final decode). The WER of the live finals against the clips' reference
+normalized as ``tests/wer.py`` does (case and punctuation ignored). A partial is the text not yet
+final: one received when j finals have arrived stands for finals j, j + 1, ... in order (PocketSphinx
+decodes finals off the frame path, so the next utterance's partials may come before the previous
+final, led by the pending utterances' last partial text). Each partial is aligned to a *prefix* of
+those finals' concatenated words (word Levenshtein alignment in which the words past the partial's
+end cost nothing; ties go to the diagonal), and a final word counts as contained in the partial
+when the alignment pairs it with an equal word. A partial is the hypothesis so far, so it is matched
+by position from the start of the text not yet final, and an insertion or a changed word earlier in
+the partial does not shift everything after it. A word no partial contained first appears in its
+final: it counts in the final figures only (the "in partial" column gives the share that did appear
+in a partial). A word waits for its final until the utterance ends, so the final figures grow with
+utterance length; "closing" is the part after the utterance: from a final's last word to the final
+(the endpointer's wait plus the final decode). The WER of the live finals against the clips' reference
 transcripts (``tests/wer.py``) is there for context.
 
 **Concurrency.** N sessions of one clip at real time (100 ms frames, the size docs/api.md

@@ -89,25 +89,44 @@ class WordDelay:
 
 def word_delays(session: Session) -> list[WordDelay]:
     """Every final word's delays: from the frame that held its end to the first partial containing
-    it (prefix-aligned, see ``prefix_matches``) and to its final."""
+    it (see ``first_partials``) and to its final."""
+    finals = [(at, body) for at, body in session.messages if body.get("is_final") is True]
+    seen = first_partials(session.messages)
     found: list[WordDelay] = []
-    partials: list[tuple[float, list[str]]] = []
-    for at, body in session.messages:
-        if body.get("is_final") is False:
-            partials.append((at, words(str(body["text"]))))
-        elif body.get("is_final") is True:
-            tokens = [(t, float(w["end"])) for w in body.get("words", []) for t in words(str(w["text"]))]
-            final_words = [t for t, _ in tokens]
-            first_seen: dict[int, float] = {}
-            for seen_at, partial in partials:
-                for index in prefix_matches(partial, final_words):
-                    first_seen.setdefault(index, seen_at)
-            for index, (_, end) in enumerate(tokens):
-                sent = session.sent_at(end)
-                seen = first_seen.get(index)
-                found.append(WordDelay(end, None if seen is None else seen - sent, at - sent))
-            partials = []
+    for (at, body), firsts in zip(finals, seen, strict=True):
+        for (_, end), first in zip(final_words(body), firsts, strict=True):
+            sent = session.sent_at(end)
+            found.append(WordDelay(end, None if first is None else first - sent, at - sent))
     return found
+
+
+def final_words(body: dict[str, Any]) -> list[tuple[str, float]]:
+    """A final's normalized words, each with the end of the word it came from."""
+    return [(t, float(w["end"])) for w in body.get("words", []) for t in words(str(w["text"]))]
+
+
+def first_partials(messages: list[tuple[float, dict[str, Any]]]) -> list[list[float | None]]:
+    """Per final, per word: when the first partial containing it arrived (None: no partial did).
+
+    A partial received when ``j`` finals have arrived is the text not yet final: finals ``j``,
+    ``j + 1``, ... in order (a pipelining engine leads it with the pending utterances' text, and
+    the next utterance's partials may come before the previous final). It is prefix-aligned
+    (``prefix_matches``) to the concatenated words of those finals, so a word counts as seen
+    where the alignment pairs it with an equal word, whichever utterance it belongs to."""
+    finals = [[t for t, _ in final_words(body)] for _, body in messages if body.get("is_final") is True]
+    seen: list[list[float | None]] = [[None] * len(f) for f in finals]
+    arrived = 0
+    for at, body in messages:
+        if body.get("is_final") is True:
+            arrived += 1
+        elif body.get("is_final") is False:
+            open_words = [(k, i) for k in range(arrived, len(finals)) for i in range(len(finals[k]))]
+            sequence = [finals[k][i] for k, i in open_words]
+            for index in prefix_matches(words(str(body["text"])), sequence):
+                k, i = open_words[index]
+                if seen[k][i] is None:
+                    seen[k][i] = at
+    return seen
 
 
 def prefix_matches(partial: list[str], final: list[str]) -> set[int]:
