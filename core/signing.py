@@ -37,6 +37,7 @@ _PURPOSE = b"nagovori/signed-object-url/v1"
 _METHOD = re.compile(r"[A-Z]{1,16}")
 _INTEGER = re.compile(r"0|[1-9][0-9]{0,18}")  # canonical decimal only: no sign, spaces or '_'
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_QUERY_SAFE = re.compile(r"[A-Za-z0-9._-]*")  # unreserved in a URL: the same after urlencode
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,13 @@ class UrlSigner:
     ) -> str:
         """``{base_url}/objects/{key}?{signed query}`` — the API serves PUT and GET there."""
         query = self.sign(method, key, expires_at=expires_at, max_bytes=max_bytes, sha256=sha256)
-        return f"{base_url.rstrip('/')}/objects/{quote(key, safe='/')}?{urlencode(query)}"
+        # Every value is digits, lowercase hex or "v1." + base64url: nothing to escape, so skip
+        # urlencode's general path (a fifth of a presign's own time); anything else still goes through it.
+        if all(_QUERY_SAFE.fullmatch(value) for value in query.values()):
+            encoded = "&".join(f"{name}={value}" for name, value in query.items())
+        else:
+            encoded = urlencode(query)
+        return f"{base_url.rstrip('/')}/objects/{quote(key, safe='/')}?{encoded}"
 
     def verify(self, method: str, key: str, query: Mapping[str, str], *, now: int) -> SignedRequest:
         """The request the URL allows; ``Forbidden`` unless signature, method, key and expiry all hold."""
