@@ -69,13 +69,16 @@ class StreamingEngine(Protocol):
     name: str
     model_id: str
 
-    def open_stream(self, language: str) -> Recognizer: ...
+    def open_stream(self, language: str, *, terms: tuple[str, ...] = ()) -> Recognizer: ...
 
 
-def open_stream(engines: AsrEngines, model_id: str | None, language: str) -> Recognizer:
+def open_stream(
+    engines: AsrEngines, model_id: str | None, language: str, terms: tuple[str, ...] = ()
+) -> Recognizer:
     """A live recognizer of ``model_id`` (None: the default engine) for ``language`` ("auto":
-    the model's). Loads the model in this process once (even where file jobs isolate the engine in
-    engine processes: see the module docstring). Blocking: call it in a thread."""
+    the model's); ``terms`` bias the engines that take hints (Whisper's hotwords, as in file jobs).
+    Loads the model in this process once (even where file jobs isolate the engine in engine
+    processes: see the module docstring). Blocking: call it in a thread."""
     source = engines.resolve(model_id)
     if source.engine not in STREAMING_ENGINES:
         raise UnsupportedLanguage(
@@ -92,9 +95,9 @@ def open_stream(engines: AsrEngines, model_id: str | None, language: str) -> Rec
         raise UnsupportedLanguage(f"The {source.model_id} model cannot transcribe live.")
     shared = engines.get(source.model_id)
     if shared is engine:
-        recognizer: Recognizer = opener(language)
+        recognizer: Recognizer = opener(language, terms=terms)
     else:  # file jobs run this engine in engine processes: so do the session's long decodes
-        recognizer = opener(language, decode_elsewhere=_utterance_decoder(shared, language))
+        recognizer = opener(language, terms=terms, decode_elsewhere=_utterance_decoder(shared, language))
     return recognizer
 
 

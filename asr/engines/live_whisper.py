@@ -33,9 +33,13 @@ _KEY = re.compile(r"[^\w']+")
 class WhisperLive:
     """One live session on a shared faster-whisper model (implements ``asr.streaming.Recognizer``)."""
 
-    def __init__(self, model: Any, model_id: str, language: str | None) -> None:
-        """``language``: fixed (None: detected on the first speech, when the model is multilingual)."""
+    def __init__(
+        self, model: Any, model_id: str, language: str | None, *, hotwords: str | None = None
+    ) -> None:
+        """``language``: fixed (None: detected on the first speech, when the model is multilingual);
+        ``hotwords``: the caller's terms, a hint for every pass (faster-whisper's, as in file jobs)."""
         self._model = model
+        self._hotwords = hotwords
         self._model_id = model_id
         self._language = language
         self._buffer = np.zeros(0, np.float32)
@@ -100,6 +104,7 @@ class WhisperLive:
                 vad_filter=True,
                 word_timestamps=True,
                 initial_prompt=self._context or None,
+                hotwords=self._hotwords,
             )
             pieces = list(pieces)
         if self._language is None and self._model.model.is_multilingual and pieces:

@@ -49,10 +49,15 @@ class PocketSphinxEngine:
         return info, self._segments(audio, options.word_timestamps)
 
     def open_stream(
-        self, language: str, *, decode_elsewhere: Callable[[bytes, float], list[Segment]] | None = None
+        self,
+        language: str,
+        *,
+        terms: tuple[str, ...] = (),
+        decode_elsewhere: Callable[[bytes, float], list[Segment]] | None = None,
     ) -> Recognizer:
         """A live recognizer (``asr.streaming``) on two of this engine's pooled decoders;
-        ``decode_elsewhere`` decodes its finals out of this process (see ``live_pocketsphinx``)."""
+        ``decode_elsewhere`` decodes its finals out of this process (see ``live_pocketsphinx``).
+        ``terms``: not a hint PocketSphinx takes (the session still spells them in the text)."""
         from asr.engines.live_pocketsphinx import PocketSphinxLive
 
         single_language(self.name, self.model_id, LANGUAGE, TranscriptionOptions(language=language))

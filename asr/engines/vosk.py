@@ -45,8 +45,9 @@ class VoskEngine:
         info = TranscriptionInfo(language=language, language_probability=1.0, duration=duration)
         return info, self._segments(audio, options.word_timestamps)
 
-    def open_stream(self, language: str) -> Recognizer:
-        """A live recognizer (``asr.streaming``): a recognizer of its own on the loaded model."""
+    def open_stream(self, language: str, *, terms: tuple[str, ...] = ()) -> Recognizer:
+        """A live recognizer (``asr.streaming``): a recognizer of its own on the loaded model.
+        ``terms``: not a hint Vosk takes (the session still spells them in the text)."""
         from asr.engines.live_vosk import VoskLive
 
         single_language(self.name, self.model_id, self.language, TranscriptionOptions(language=language))

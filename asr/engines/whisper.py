@@ -60,14 +60,15 @@ class WhisperEngine:
         info = TranscriptionInfo(language=language, language_probability=probability, duration=duration)
         return info, self._segments(first, pieces, blocks, language, options)
 
-    def open_stream(self, language: str) -> Recognizer:
-        """A live recognizer on this loaded model (no second copy): ``asr.engines.live_whisper``."""
+    def open_stream(self, language: str, *, terms: tuple[str, ...] = ()) -> Recognizer:
+        """A live recognizer on this loaded model (no second copy): ``asr.engines.live_whisper``;
+        ``terms`` are its hotwords, as in file jobs."""
         from asr.engines.live_whisper import WhisperLive
 
         self._check(TranscriptionOptions(language=language))
         # None: detected on the first speech (English-only models take no language at all).
         fixed = language if self.multilingual and language != "auto" else None
-        return WhisperLive(self._model, self.model_id, fixed)
+        return WhisperLive(self._model, self.model_id, fixed, hotwords=" ".join(terms) or None)
 
     def _first_block(self, samples: np.ndarray, options: TranscriptionOptions) -> tuple[str, float, Any]:
         """The language, how sure we are, and the first block's pending segments.

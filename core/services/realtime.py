@@ -20,9 +20,10 @@ import contextlib
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from asr.presets import apply_terms
 from billing import ledger
 from billing.errors import InsufficientMinutes
 from core.audio.live_decode import LiveDecoder
@@ -57,6 +58,7 @@ class RealtimeConfig:
     enable_endpoint_detection: bool = True
     save: bool = False
     audio_format: str = "pcm_s16le"  # or "auto": WebM/OGG Opus chunks, decoded by the session
+    terms: tuple[str, ...] = ()  # spelled as given in the text; Whisper's hotwords (as file jobs)
 
 
 def parse_config(text: str) -> RealtimeConfig:
@@ -121,7 +123,12 @@ def parse_config(text: str) -> RealtimeConfig:
             field="enable_endpoint_detection",
         )
     return RealtimeConfig(
-        language.lower(), model, flags["enable_endpoint_detection"], flags["save"], audio_format
+        language.lower(),
+        model,
+        flags["enable_endpoint_detection"],
+        flags["save"],
+        audio_format,
+        tuple(dict.fromkeys(t.strip() for t in terms if t.strip())),
     )
 
 
@@ -164,7 +171,9 @@ class RealtimeSession:
         ``source``: the channel the job is counted under (``api``, or ``web`` for the dashboard)."""
         from asr.streaming import open_stream
 
-        recognizer = await asyncio.to_thread(open_stream, engines, config.model, config.language)
+        recognizer = await asyncio.to_thread(
+            open_stream, engines, config.model, config.language, config.terms
+        )
         try:
             job, claim, held = await _open_job(platform, user_id, config, recognizer, source)
         except BaseException:
@@ -205,8 +214,7 @@ class RealtimeSession:
             pcm = pcm[: max(0, math.floor(paid * BYTES_PER_SECOND) // 2 * 2 - self.received.bytes)]
         self.received.bytes += len(pcm)
         results = await asyncio.to_thread(self.recognizer.accept, pcm) if pcm else []
-        self._keep(results)
-        return results
+        return self._keep(results)
 
     async def finish(self) -> tuple[list[Result], int, str | None]:
         """The last finals, the seconds billed and the saved job's id (None unless ``save``)."""
@@ -218,8 +226,7 @@ class RealtimeSession:
         except BaseException:
             await self.abort(failed=True)
             raise
-        self._keep(results)
-        results = tail + results
+        results = tail + self._keep(results)
         billed = await self._settle(whole=True)
         return results, billed, self.job.id if self.config.save else None
 
@@ -240,9 +247,14 @@ class RealtimeSession:
             return
         await self._settle(whole=False)
 
-    def _keep(self, results: list[Result]) -> None:
+    def _keep(self, results: list[Result]) -> list[Result]:
+        """``results`` with the caller's terms spelled as given (as file jobs spell them); finals
+        remembered for the saved job."""
+        if self.config.terms:
+            results = [replace(r, text=apply_terms(r.text, self.config.terms)) for r in results]
         if self.config.save:
             self.finals += [{"start": r.start, "end": r.end, "text": r.text} for r in results if r.is_final]
+        return results
 
     async def _stop(self) -> bool:
         if self._done:

@@ -145,6 +145,31 @@ async def test_a_short_clip_in_real_time_gets_its_text_and_no_history_unless_sav
     await assert_ledger_consistent(rt_sqlite.platform.db)
 
 
+async def test_terms_are_spelled_as_given_in_partials_finals_and_the_saved_job(
+    rt_sqlite: ApiEnv, shared_audio: Path
+) -> None:
+    """As in file jobs: a term the engine heard is written the caller's way (PocketSphinx takes no
+    hint, so only the spelling changes)."""
+    audio = pcm(shared_audio / CLIP)
+    heard = file_text(rt_sqlite, audio)
+    assert "arts and crafts" in heard and "exhibition" in heard.split()  # deterministic engine
+    ws = await connect(rt_sqlite)
+    terms = [" Arts and Crafts ", "", "EXHIBITION", "EXHIBITION"]
+    await ws.send_json({**CONFIG, "save": True, "terms": terms})
+    reader = asyncio.create_task(collect(ws))
+    await send_paced(ws, audio, speed=8)
+    await ws.send_bytes(b"")
+    bodies = [b for _, b in await asyncio.wait_for(reader, 60)]
+    live = " ".join(b["text"] for b in bodies if b.get("is_final"))
+    assert "Arts and Crafts" in live and "EXHIBITION" in live.split()
+    every_text = " ".join(b["text"] for b in bodies if "is_final" in b)  # partials too
+    assert "arts and crafts" not in every_text and "exhibition" not in every_text.split()
+    spelled_back = live.replace("Arts and Crafts", "arts and crafts").replace("EXHIBITION", "exhibition")
+    assert wer([(heard, spelled_back)]) <= 0.05, live
+    status, job = await rt_sqlite.call("GET", f"/v1/transcriptions/{bodies[-1]['job_id']}")
+    assert status == 200 and job["transcript_text"] == live
+
+
 async def test_a_dropped_connection_settles_for_the_audio_received(rt: ApiEnv, shared_audio: Path) -> None:
     audio = pcm(shared_audio / CLIP)[: 32000 * 4]  # 4 s, then the client vanishes
     before, _ = await usage(rt)

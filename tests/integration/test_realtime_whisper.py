@@ -107,3 +107,15 @@ def test_a_long_monologue_is_finalized_in_bounded_pieces(
     expected = " ".join(file_text(whisper_tiny_en, pcm(c)) for c in clips)
     live = " ".join(f.text for f in finals)
     assert wer([(expected, live)]) <= 0.15, (expected, [f.text for f in finals])
+
+
+def test_terms_become_the_live_decoders_hotwords(whisper_tiny_en: Any) -> None:
+    """As file jobs pass terms to faster-whisper (hotwords), so does every live pass."""
+    recognizer = whisper_tiny_en.open_stream("en", terms=("Nagovori", "PocketSphinx"))
+    try:
+        assert recognizer._hotwords == "Nagovori PocketSphinx"
+    finally:
+        recognizer.close()
+    plain = whisper_tiny_en.open_stream("en")
+    assert plain._hotwords is None
+    plain.close()
