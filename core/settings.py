@@ -134,6 +134,9 @@ class Settings(BaseSettings):
         "5,300,1800,7200,18000,36000,36000", pattern=r"^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$"
     )
     webhook_max_endpoints: int = Field(20, ge=1)
+    # Finished deliveries (2xx or given up) and their attempts are deleted this long after they
+    # finished; 0: kept forever.
+    webhook_delivery_retention_days: float = Field(30, ge=0)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"  # json: one JSON object per line (docs/operations.md)
 

@@ -14,7 +14,10 @@ Status = Literal["queued", "processing", "completed", "failed", "cancelled"]
 
 class TranscriptionStages(BaseModel):
     transfer: float = Field(
-        ge=0, le=100, description="The input reaching us: 100 once the file is stored or being recognized"
+        ge=0,
+        le=100,
+        description="The input reaching us: for an `audio_url` the share downloaded so far (when its "
+        "server sends a Content-Length), 100 once the file is stored or being recognized",
     )
     transcribe: float = Field(ge=0, le=100, description="The share of the audio recognized so far")
 

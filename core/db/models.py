@@ -122,6 +122,9 @@ class TranscriptionJob(Job):
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     # The upload's SHA-256 when the job was created: the worker decodes only these very bytes.
     input_sha256: Mapped[str | None] = mapped_column(String(64))
+    # An audio_url's download so far (0–1) while the worker fetches it; None when its server sent
+    # no Content-Length, or for inputs the worker does not download.
+    transfer_progress: Mapped[float | None] = mapped_column(Float)
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     detected_language: Mapped[str | None] = mapped_column(String(8))
     model: Mapped[str | None] = mapped_column(String(64))

@@ -7,6 +7,12 @@ user's uploads (``uploads.store_stream``: the audio head check, at most ``MAX_UP
 storage quota, SHA-256 de-duplication). The job then points at that object like an uploaded one,
 so a retry decodes the stored bytes instead of fetching again, and retention applies.
 
+While the bytes come in, the share received so far (bytes / Content-Length) goes to the job's
+``transfer_progress`` about every ``TRANSFER_REPORT_SECONDS``, for ``GET .../status`` to read from
+another process; a write names this attempt, like a heartbeat, so it never lands after the job
+moved on. A server that sends no Content-Length gives no share: the column stays unknown (None);
+the first write of an attempt also clears what an earlier attempt left.
+
 Every way a fetch fails is the URL's (a forbidden address, a name that does not resolve, a server
 that refuses, answers an error, stalls or sends too much, or sends no audio): the job fails at once
 with a code and a message saying which, and its hold is released. Retrying would not help, and
@@ -16,12 +22,18 @@ the client can send the job again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterable, AsyncIterator
 
 import aiohttp
+from sqlalchemy import update
 from yarl import URL
 
+from core.db.database import Database
 from core.db.models import TranscriptionJob, Upload
 from core.errors import InvalidInput, PayloadTooLarge, StorageQuotaExceeded
+from core.jobs.background import running_beside
 from core.jobs.lifecycle import Claim
 from core.jobs.progress import JobAbandoned
 from core.jobs.states import JobStatus
@@ -29,7 +41,10 @@ from core.net import NetworkPolicy, guarded_session, send_following_redirects
 from core.platform import Platform
 from core.services import uploads
 
+log = logging.getLogger(__name__)
+
 CHUNK = 256 * 1024
+TRANSFER_REPORT_SECONDS = 1.0
 MAX_REDIRECTS = 5
 HEADERS = {"Accept": "audio/*, video/*;q=0.9, */*;q=0.5", "Accept-Encoding": "identity"}
 
@@ -62,7 +77,7 @@ async def fetch_input(platform: Platform, claim: Claim, job: TranscriptionJob) -
     deadline = platform.settings.fetch_deadline_seconds
     try:
         async with asyncio.timeout(deadline):
-            stored = await _download(platform, job.user_id, url)
+            stored = await _download(platform, claim, url)
     except TimeoutError:
         raise FetchTimedOut(f"The audio_url did not deliver the file within {deadline:g} s.") from None
     try:
@@ -73,7 +88,7 @@ async def fetch_input(platform: Platform, claim: Claim, job: TranscriptionJob) -
         raise
 
 
-async def _download(platform: Platform, user_id: str, url: str) -> uploads.StoredAudio:
+async def _download(platform: Platform, claim: Claim, url: str) -> uploads.StoredAudio:
     settings = platform.settings
     limit = settings.max_upload_bytes
     too_large = PayloadTooLarge(
@@ -96,19 +111,79 @@ async def _download(platform: Platform, user_id: str, url: str) -> uploads.Store
                 raise FetchFailed(f"The audio_url answered HTTP {response.status}.", status=response.status)
             if response.content_length is not None and response.content_length > limit:
                 raise too_large
-            return await uploads.store_stream(
-                platform,
-                user_id,
-                response.content.iter_chunked(CHUNK),
-                filename=URL(str(response.url)).name or "audio",
-                max_bytes=limit,
-            )
+            transfer = _Transfer(response.content_length)
+            async with _reported(platform.db, claim, transfer):
+                return await uploads.store_stream(
+                    platform,
+                    claim.user_id,
+                    transfer.count(response.content.iter_chunked(CHUNK)),
+                    filename=URL(str(response.url)).name or "audio",
+                    max_bytes=limit,
+                )
     except StorageQuotaExceeded:
         raise
     except PayloadTooLarge:
         raise too_large from None
     except aiohttp.ClientError as exc:
         raise _failure(exc) from None
+
+
+class _Transfer:
+    """Bytes received of a download, and of how many when the server said."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.received = 0
+
+    def fraction(self) -> float | None:
+        return min(1.0, self.received / self.total) if self.total else None
+
+    async def count(self, chunks: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+        async for chunk in chunks:
+            self.received += len(chunk)
+            yield chunk
+
+
+@contextlib.asynccontextmanager
+async def _reported(db: Database, claim: Claim, transfer: _Transfer) -> AsyncIterator[None]:
+    """Write ``transfer``'s share to the job about every ``TRANSFER_REPORT_SECONDS`` while the
+    block runs (on a timer rather than per chunk, so a download that stalls still shows what came)."""
+
+    async def report() -> None:
+        # The first write comes at once: it also clears what an earlier attempt left (with no
+        # Content-Length the share is unknown, None, and nothing more is written).
+        written: float | None = -1.0
+        while True:
+            fraction = transfer.fraction()
+            if fraction != written:
+                try:
+                    if not await _record_transfer(db, claim, fraction):
+                        return  # cancelled or taken over: the heartbeat stops the worker
+                    written = fraction
+                except Exception:  # progress is best effort; the download goes on
+                    log.warning("could not record the transfer of job %s", claim.job_id, exc_info=True)
+            await asyncio.sleep(TRANSFER_REPORT_SECONDS)
+
+    async with running_beside(report()):
+        yield
+
+
+async def _record_transfer(db: Database, claim: Claim, fraction: float | None) -> bool:
+    """Set the job's ``transfer_progress`` if this attempt still owns it and its input is not
+    stored yet; False when it does not."""
+    async with db.write_one() as session:
+        result = await session.execute(
+            update(TranscriptionJob)
+            .where(
+                TranscriptionJob.id == claim.job_id,
+                TranscriptionJob.status == JobStatus.PROCESSING,
+                TranscriptionJob.attempts == claim.attempt,
+                TranscriptionJob.object_key.is_(None),
+            )
+            .values(transfer_progress=fraction)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _failure(exc: aiohttp.ClientError) -> FetchFailed:

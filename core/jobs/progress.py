@@ -17,6 +17,7 @@ from typing import Any
 from core.db.database import Database
 from core.events import EventBus, job_channel
 from core.jobs import lifecycle
+from core.jobs.background import running_beside
 from core.jobs.lifecycle import Claim
 
 log = logging.getLogger(__name__)
@@ -78,10 +79,5 @@ class ProgressReporter:
                     self._abandoned.set()
                     return
 
-        task = asyncio.create_task(beat())
-        try:
+        async with running_beside(beat()):
             yield
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -290,7 +290,7 @@ async def expire_storage(platform: Platform) -> None:
         log.exception("storage expiry pass failed; will try again")
         return
     if any(vars(swept).values()):
-        log.info("expired stored audio: %s", swept)
+        log.info("expired stored audio and old webhook deliveries: %s", swept)
 
 
 async def audit_ledger(platform: Platform) -> None:

@@ -6,7 +6,9 @@
   finished (de-duplicated uploads are shared by jobs: never while one of them is queued, running,
   or finished more recently); the upload row goes, the jobs keep their text and get
   ``audio_expired_at``;
-* TTS results go ``RETENTION_DAYS`` after their job finished; the job is marked the same way.
+* TTS results go ``RETENTION_DAYS`` after their job finished; the job is marked the same way;
+* webhook deliveries that finished (a 2xx, or given up) go with their attempts (a cascade)
+  ``WEBHOOK_DELIVERY_RETENTION_DAYS`` after they finished; one pending or being retried never does.
 
 ``sweep`` is one pass; the reconciler runs it every ``SWEEP_INTERVAL_SECONDS``. Safe in every
 process at once: an upload row is locked before anything of it is deleted (request_transcription
@@ -21,13 +23,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.db.base import utcnow
 from core.db.models import Job, SpeechJob, TranscriptionJob, Upload
+from core.db.webhook_tables import WebhookDelivery
 from core.jobs.states import TERMINAL
+from core.jobs.webhook_task import DeliveryStatus
 from core.platform import Platform
 
 SWEEP_INTERVAL_SECONDS = 600
@@ -36,15 +40,18 @@ BATCH = 500  # per kind and pass; the next pass takes the rest
 
 @dataclass
 class SweepReport:
-    """What one pass deleted: upload keys, and the jobs whose input or result audio expired."""
+    """What one pass deleted: upload keys, the jobs whose input or result audio expired, and how
+    many finished webhook deliveries went."""
 
     uploads_deleted: list[str] = field(default_factory=list)
     inputs_expired: list[str] = field(default_factory=list)
     results_expired: list[str] = field(default_factory=list)
+    deliveries_deleted: int = 0
 
 
 async def sweep(platform: Platform, *, now: datetime | None = None) -> SweepReport:
-    """One expiry pass over uploads, inputs and TTS results; returns what it deleted."""
+    """One expiry pass over uploads, inputs, TTS results and webhook deliveries; returns what it
+    deleted."""
     settings = platform.settings
     now = now or utcnow()
     report = SweepReport()
@@ -58,6 +65,10 @@ async def sweep(platform: Platform, *, now: datetime | None = None) -> SweepRepo
         cutoff = now - timedelta(days=settings.retention_days)
         await _expire_inputs(platform, cutoff, now, report)
         await _expire_results(platform, cutoff, now, report)
+    if settings.webhook_delivery_retention_days > 0:
+        await _expire_deliveries(
+            platform, now - timedelta(days=settings.webhook_delivery_retention_days), report
+        )
     return report
 
 
@@ -149,6 +160,34 @@ async def _expire_results(platform: Platform, cutoff: datetime, now: datetime, r
             )
         if marked.rowcount:  # type: ignore[attr-defined]
             report.results_expired.append(job_id)
+
+
+def _delivery_finished_before(cutoff: datetime) -> ColumnElement[bool]:
+    """A delivery that succeeded or was given up before ``cutoff``: a manual re-send makes it
+    pending again (``finished_at`` None) until it ends anew."""
+    return WebhookDelivery.status.in_((DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)) & (
+        WebhookDelivery.finished_at < cutoff
+    )
+
+
+async def _expire_deliveries(platform: Platform, cutoff: datetime, report: SweepReport) -> None:
+    async with platform.db.read() as session:
+        ids = (
+            await session.scalars(
+                select(WebhookDelivery.id).where(_delivery_finished_before(cutoff)).limit(BATCH)
+            )
+        ).all()
+    if not ids:
+        return
+    async with platform.db.write() as session:
+        # Checked again in the statement: one re-sent since the listing stays. Attempts go by the
+        # foreign key's ON DELETE CASCADE (SQLite connections turn foreign_keys on).
+        deleted = await session.execute(
+            delete(WebhookDelivery)
+            .where(WebhookDelivery.id.in_(ids), _delivery_finished_before(cutoff))
+            .execution_options(synchronize_session=False)
+        )
+    report.deliveries_deleted += deleted.rowcount  # type: ignore[attr-defined]
 
 
 async def _job_uses(session: AsyncSession, key: str) -> bool:

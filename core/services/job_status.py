@@ -4,8 +4,9 @@ Prosa's shape, in percent (0–100, one decimal):
 
 * ``transfer`` — the input reaching us. An upload, a base64 body or a multipart file is in our
   store before the job exists (100 from the start); a URL or a Telegram file is fetched by the
-  worker, so it counts as arrived once the file is stored or recognition has begun (the worker
-  reports no finer progress while fetching, so until then it is 0);
+  worker, so it counts as arrived once the file is stored or recognition has begun. Until then a
+  URL shows the share downloaded (``transfer_progress``, which the worker writes about every
+  second); a URL whose server sent no Content-Length, and a Telegram file, show 0;
 * ``transcribe`` — the share of the audio the engine has recognized (the job's ``progress``, which
   the worker writes with every heartbeat, about every 2 s; two-channel audio counts both passes);
 * ``total`` — both stages weighted by their usual share of the work: receiving a file is quick
@@ -54,6 +55,7 @@ async def job_status(platform: Platform, user_id: str, job_id: str, *, kind: Kin
         jobs.c.progress,
         jobs.c.archived_at,
         jobs.c.object_key,
+        jobs.c.transfer_progress,
     ).where(jobs.c.id == job_id, jobs.c.kind == kind)
     async with platform.db.lookup() as session:  # one query: no transaction needed
         row = (await session.execute(query)).one_or_none()
@@ -66,7 +68,7 @@ async def job_status(platform: Platform, user_id: str, job_id: str, *, kind: Kin
         return StatusReport(job_id, row.status, work, {"synthesize": work})
     # Recognition starts only after the whole input is here, so any progress means it arrived.
     arrived = done or row.object_key is not None or (row.progress or 0.0) > 0
-    transfer = 100.0 if arrived else 0.0
+    transfer = 100.0 if arrived else _percent(row.transfer_progress)
     total = round(TRANSFER_SHARE * transfer + (1 - TRANSFER_SHARE) * work, 1)
     return StatusReport(job_id, row.status, total, {"transfer": transfer, "transcribe": work})
 
