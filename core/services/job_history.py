@@ -25,15 +25,13 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 
-from core.db.base import utcnow
 from core.db.models import Job, SpeechJob, TranscriptionJob
-from core.errors import Conflict, InvalidInput, NotFound
-from core.events import job_channel
-from core.jobs import admission, lifecycle
-from core.jobs.states import JobStatus, can_transition, is_terminal
+from core.errors import InvalidInput, NotFound
+from core.jobs.states import JobStatus
 from core.platform import Platform
 from core.services import speech, transcriptions
 from core.services.job_listing import KINDS
+from core.services.owned_jobs import archive_owned_job, cancel_owned_job
 
 MAX_PAGE_SIZE = 100
 MAX_OFFSET = 10_000  # deeper pages would read (and skip) ever more rows: narrow the filters instead
@@ -154,7 +152,7 @@ async def cancel_job(platform: Platform, user_id: str, job_id: str) -> Job:
     """Stop a queued or running job of either kind and give its hold back; Conflict once finished."""
     if await _kind_of(platform, user_id, job_id) == "asr":
         return await transcriptions.cancel_job(platform, user_id, job_id)
-    return await _cancel_speech(platform, user_id, job_id)
+    return await cancel_owned_job(platform, SpeechJob, user_id, job_id, what="Speech job")
 
 
 async def delete_job(platform: Platform, user_id: str, job_id: str) -> None:
@@ -162,7 +160,7 @@ async def delete_job(platform: Platform, user_id: str, job_id: str) -> None:
     if await _kind_of(platform, user_id, job_id) == "asr":
         await transcriptions.archive_job(platform, user_id, job_id)
     else:
-        await _archive_speech(platform, user_id, job_id)
+        await archive_owned_job(platform, SpeechJob, user_id, job_id, what="Speech job")
 
 
 def speech_audio_path(platform: Platform, job: SpeechJob, *, now: float | None = None) -> str | None:
@@ -226,30 +224,3 @@ async def _kind_of(platform: Platform, user_id: str, job_id: str) -> str:
     if row is None or row.user_id != user_id or row.archived_at is not None:
         raise NotFound("Job not found.", id=job_id)
     return str(row.kind)
-
-
-async def _cancel_speech(platform: Platform, user_id: str, job_id: str) -> SpeechJob:
-    """``transcriptions.cancel_job`` for a speech job: the same locks, release and event."""
-    async with platform.db.write() as session:
-        await admission.lock_user(session, user_id)  # lock order: user, job, balance
-        job = await session.get(SpeechJob, job_id, with_for_update=True)
-        if job is None or job.user_id != user_id or job.archived_at is not None:
-            raise NotFound("Speech job not found.", id=job_id)
-        if not can_transition(job.status, JobStatus.CANCELLED):
-            raise Conflict(f"The job is already {job.status}.", status=job.status)
-        sends = await lifecycle.cancel(session, job, max_active=platform.settings.max_active_jobs)
-    await platform.queue.send_all(sends)
-    await platform.events.publish(
-        job_channel(job.id), {"job_id": job.id, "type": "status", "status": job.status}
-    )
-    return job
-
-
-async def _archive_speech(platform: Platform, user_id: str, job_id: str) -> None:
-    async with platform.db.write() as session:
-        job = await session.get(SpeechJob, job_id, with_for_update=True)
-        if job is None or job.user_id != user_id or job.archived_at is not None:
-            raise NotFound("Speech job not found.", id=job_id)
-        if not is_terminal(job.status):
-            raise Conflict("The job is still running; cancel it first.", status=job.status)
-        job.archived_at = utcnow()

@@ -15,17 +15,15 @@ from asr.base import PRESETS
 from billing.errors import InsufficientMinutes
 from billing.pricing import round_up
 from core.audio.probe import probe
-from core.db.base import utcnow
 from core.db.models import TranscriptionJob
-from core.errors import AudioTooLong, AudioTooShort, Conflict, InvalidInput, NotFound
-from core.events import job_channel
-from core.jobs import admission, lifecycle
-from core.jobs.states import JobStatus, can_transition, is_terminal
+from core.errors import AudioTooLong, AudioTooShort, InvalidInput
+from core.jobs import admission
+from core.jobs.states import JobStatus
 from core.net import NetworkPolicy, check_public_url
 from core.platform import Platform
 from core.services.accounts import balance_seconds
 from core.services.catalog import TASKS
-from core.services.owned_jobs import owned_job
+from core.services.owned_jobs import archive_owned_job, cancel_owned_job, owned_job
 from core.services.upload_files import upload_file
 from core.services.uploads import pin_upload
 from core.settings import Settings
@@ -203,33 +201,13 @@ async def list_transcriptions(
 
 
 async def cancel_job(platform: Platform, user_id: str, job_id: str) -> TranscriptionJob:
-    """Stop a queued or running job and give its minutes back; finished jobs are a Conflict.
-    Its followers (``job_feed``) learn it at once; the worker notices at its next heartbeat."""
-    settings = platform.settings
-    async with platform.db.write() as session:
-        await admission.lock_user(session, user_id)  # lock order: user, job, balance
-        job = await session.get(TranscriptionJob, job_id, with_for_update=True)
-        if job is None or job.user_id != user_id or job.archived_at is not None:
-            raise NotFound("Transcription not found.", id=job_id)
-        if not can_transition(job.status, JobStatus.CANCELLED):
-            raise Conflict(f"The job is already {job.status}.", status=job.status)
-        sends = await lifecycle.cancel(session, job, max_active=settings.max_active_jobs)
-    await platform.queue.send_all(sends)
-    await platform.events.publish(
-        job_channel(job.id), {"job_id": job.id, "type": "status", "status": job.status}
-    )
-    return job
+    """Stop a queued or running transcription and give its minutes back (``cancel_owned_job``)."""
+    return await cancel_owned_job(platform, TranscriptionJob, user_id, job_id, what="Transcription")
 
 
 async def archive_job(platform: Platform, user_id: str, job_id: str) -> None:
-    """Hide a finished job from lists and reads; a running one is a Conflict."""
-    async with platform.db.write() as session:
-        job = await session.get(TranscriptionJob, job_id, with_for_update=True)
-        if job is None or job.user_id != user_id or job.archived_at is not None:
-            raise NotFound("Transcription not found.", id=job_id)
-        if not is_terminal(job.status):
-            raise Conflict("The job is still running; cancel it first.", status=job.status)
-        job.archived_at = utcnow()
+    """Hide a finished transcription from lists and reads (``archive_owned_job``)."""
+    await archive_owned_job(platform, TranscriptionJob, user_id, job_id, what="Transcription")
 
 
 def _escape_like(text: str) -> str:

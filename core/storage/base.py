@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Protocol
 
 from core.errors import Conflict, InvalidInput, PayloadTooLarge
+from core.storage.keys import validate_key
 
 DEFAULT_CHUNK_SIZE = 256 * 1024
 
@@ -203,3 +204,25 @@ def validate_content_type(value: str | None) -> str | None:
     if not _CONTENT_TYPE.fullmatch(value):
         raise InvalidInput("The content type is not valid.", field="content_type")
     return value
+
+
+@dataclass(frozen=True)
+class PutRequest:
+    """What every store checks before a ``put`` reads any byte."""
+
+    key: str
+    expected_sha256: str | None
+    content_type: str | None
+
+
+def checked_put(
+    key: str, *, max_bytes: int, expected_sha256: str | None, content_type: str | None
+) -> PutRequest:
+    """The ``put`` arguments checked and normalized (the same rules for every store)."""
+    if max_bytes < 0:
+        raise ValueError("max_bytes must not be negative")
+    return PutRequest(
+        validate_key(key),
+        None if expected_sha256 is None else normalize_sha256(expected_sha256),
+        validate_content_type(content_type),
+    )

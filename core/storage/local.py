@@ -37,8 +37,7 @@ from core.storage.base import (
     ObjectReader,
     ObjectStore,
     StoredObject,
-    normalize_sha256,
-    validate_content_type,
+    checked_put,
 )
 from core.storage.keys import validate_key
 
@@ -61,11 +60,10 @@ class LocalObjectStore(ObjectStore):
         content_type: str | None = None,
         overwrite: bool = True,
     ) -> StoredObject:
-        key = validate_key(key)
-        expected = None if expected_sha256 is None else normalize_sha256(expected_sha256)
-        content_type = validate_content_type(content_type)
-        if max_bytes < 0:
-            raise ValueError("max_bytes must not be negative")
+        request = checked_put(
+            key, max_bytes=max_bytes, expected_sha256=expected_sha256, content_type=content_type
+        )
+        key, expected, content_type = request.key, request.expected_sha256, request.content_type
         upload = _Upload(self.root, key)
         try:
             await asyncio.to_thread(upload.open)

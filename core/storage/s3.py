@@ -48,6 +48,7 @@ from core.storage.base import (
     ObjectReader,
     ObjectStore,
     StoredObject,
+    checked_put,
     normalize_sha256,
     validate_content_type,
 )
@@ -154,11 +155,10 @@ class S3ObjectStore(ObjectStore):
         content_type: str | None = None,
         overwrite: bool = True,
     ) -> StoredObject:
-        key = validate_key(key)
-        expected = None if expected_sha256 is None else normalize_sha256(expected_sha256)
-        content_type = validate_content_type(content_type)
-        if max_bytes < 0:
-            raise ValueError("max_bytes must not be negative")
+        request = checked_put(
+            key, max_bytes=max_bytes, expected_sha256=expected_sha256, content_type=content_type
+        )
+        key, expected, content_type = request.key, request.expected_sha256, request.content_type
         client = await self._client()
         multipart = _Multipart(client, self.config.bucket, self._name(key), content_type)
         hasher, size, buffer = hashlib.sha256(), 0, bytearray()
